@@ -1,0 +1,297 @@
+/**
+ * The etcd configuration source: a `Stream` of full snapshots of `<prefix>` (CONTRACT §3).
+ *
+ * Design (Traefik's kv provider, cilium's re-list on compaction):
+ * - A *session* reads the whole prefix (one linearizable range read; its header revision R is the
+ *   snapshot's revision), emits it, then watches the prefix from R + 1, so nothing written between the
+ *   read and the watch is missed. A watch event is only a signal: it triggers a new full read, and a
+ *   sliding buffer of one signal coalesces a burst of events into one read. Progress notifications
+ *   (events-less responses) are ignored.
+ * - The watch is opened when the consumer asks for the next snapshot. A consumer that pauses does not
+ *   hold a watch; when it resumes, the watch starts from R + 1, and if the store was compacted past R
+ *   meanwhile, etcd cancels it (ErrCompacted) and the session fails like any other: the state is
+ *   re-read at the head, never resumed silently (etcd-io/etcd#8668).
+ * - Any failure (compaction, watch cancelled or ended, `disconnected`, read error, authentication)
+ *   ends the session. It is logged with `Effect.logWarning`, and the next session starts after a
+ *   jittered exponential backoff (100 ms doubling to 5 s by default; reset once a watch is live again).
+ *   Nothing is emitted meanwhile, so the last snapshot stays in force downstream; the stream itself
+ *   never fails and ends only when the scope given to `make` closes.
+ * - The etcd3 client does not survive a failed session: it is closed and the next session builds a
+ *   fresh one. That is how re-authentication is guaranteed: etcd3 re-authenticates unary calls on
+ *   `invalid auth token` by itself, but a watch stream takes the token cached when the stream was
+ *   opened and the library's own watch reconnection keeps reusing it (a watch refused for an invalid
+ *   token comes back cancelled with "permission denied"); etcd also forgets simple tokens when it
+ *   restarts. A fresh client authenticates again, and also starts with fresh channels and circuit
+ *   breakers (etcd3 otherwise refuses calls for 5 s after three failures).
+ * - Snapshots whose revision and content equal the previous one are not emitted (a reconnection to an
+ *   unchanged store re-reads the same revision).
+ */
+import { Deferred, Duration, Effect, Exit, Queue, Ref, Schedule, type Scope, Stream } from "effect"
+import {
+  Etcd3,
+  EtcdAuthenticationFailedError,
+  EtcdInvalidAuthTokenError,
+  EtcdPermissionDeniedError,
+  EtcdUserNotFoundError,
+  GRPCUnauthenticatedError,
+  type IOptions,
+  type IWatchResponse,
+  type Watcher
+} from "etcd3"
+import { type ConfigSnapshot, type ConfigSource, ConfigSourceError } from "../../streams/ConfigSource.js"
+import * as KvLayout from "../../streams/KvLayout.js"
+
+export interface EtcdSourceConfig {
+  readonly endpoints: ReadonlyArray<string>
+  readonly prefix: string
+  readonly username: string | null
+  readonly password: string | null
+}
+
+export interface Options {
+  /** Jittered exponential backoff between sessions: `initial` doubling up to `max` (100 ms, 5 s). */
+  readonly backoff?: { readonly initial?: Duration.DurationInput; readonly max?: Duration.DurationInput }
+  /** Deadline of each unary call (range read, authentication); default 5 s. */
+  readonly requestTimeout?: Duration.DurationInput
+}
+
+/**
+ * Builds the source; the etcd3 client it uses is closed with the scope, which also ends `snapshots`.
+ * A non-empty prefix is normalized to end with `/` (`etcd:/switchyard/`).
+ */
+export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Effect<ConfigSource, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const prefix = KvLayout.normalizePrefix(config.prefix)
+    const name = `etcd:${prefix}`
+    const clients = yield* makeClients(name, clientOptions(config, Duration.toMillis(options.requestTimeout ?? "5 seconds")))
+    const closed = yield* Deferred.make<void>()
+    yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
+    const backoff = Schedule.exponential(options.backoff?.initial ?? "100 millis", 2).pipe(
+      Schedule.union(Schedule.spaced(options.backoff?.max ?? "5 seconds")),
+      Schedule.jittered
+    )
+
+    const supervised: Stream.Stream<Reading> = Stream.unwrap(Effect.gen(function*() {
+      const driver = yield* Schedule.driver(backoff)
+      const failures = yield* Ref.make(0)
+      const watching = Ref.getAndSet(failures, 0).pipe(
+        Effect.tap((failed) =>
+          failed > 0
+            ? Effect.logInfo("etcd config source watching again").pipe(
+              Effect.annotateLogs({ "switchyard.config.source": name, "switchyard.config.failures": failed })
+            )
+            : Effect.void
+        ),
+        Effect.zipRight(driver.reset)
+      )
+      const loop: Stream.Stream<Reading> = session(clients, name, prefix, watching).pipe(
+        Stream.catchAll((error) =>
+          Stream.unwrap(
+            Ref.updateAndGet(failures, (n) => n + 1).pipe(
+              Effect.flatMap((failed) =>
+                Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
+                  Effect.annotateLogs({
+                    "switchyard.config.source": name,
+                    "switchyard.config.failures": failed,
+                    "error.type": error.reason,
+                    "exception.message": causeMessage(error.cause)
+                  })
+                )
+              ),
+              Effect.zipRight(Effect.ignore(driver.next(error))),
+              Effect.as(loop)
+            )
+          )
+        )
+      )
+      return loop
+    }))
+
+    const snapshots: Stream.Stream<ConfigSnapshot> = supervised.pipe(
+      Stream.changesWith((a, b) => a.revision === b.revision && a.fingerprint === b.fingerprint),
+      Stream.map((reading): ConfigSnapshot => {
+        const { entities, problems } = KvLayout.fromKeyValues("etcd", prefix, reading.entries)
+        return { source: name, revision: reading.revision, entities, problems }
+      }),
+      Stream.interruptWhen(Deferred.await(closed))
+    )
+    return { name, snapshots }
+  })
+
+/** One full read of the prefix. */
+interface Reading {
+  readonly revision: string
+  readonly entries: ReadonlyArray<readonly [string, string]>
+  readonly fingerprint: string
+}
+
+interface Lease {
+  readonly client: Etcd3
+  /** The session failed: the client is closed when the session's scope closes. */
+  readonly poison: Effect.Effect<void>
+}
+
+interface Clients {
+  readonly lease: Effect.Effect<Lease, ConfigSourceError, Scope.Scope>
+}
+
+/** Holds the current client; a poisoned one is closed (after its watcher) and replaced on next use. */
+const makeClients = (name: string, options: IOptions): Effect.Effect<Clients, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let current: Etcd3 | undefined
+    let closed = false
+    const create = () => {
+      current ??= new Etcd3(options)
+      return current
+    }
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        try {
+          create()
+        } catch {
+          // an unusable configuration is reported (and retried) by the first session
+        }
+      }),
+      () =>
+        Effect.sync(() => {
+          closed = true
+          current?.close()
+          current = undefined
+        })
+    )
+    const lease = Effect.acquireRelease(
+      Effect.suspend(() =>
+        // after the scope closed, wait for `snapshots` to be interrupted rather than reconnect
+        closed ? Effect.never : Effect.try({
+          try: () => ({ client: create(), poisoned: false }),
+          catch: (cause) => new ConfigSourceError({ source: name, reason: "Protocol", cause })
+        })
+      ),
+      (state) =>
+        Effect.sync(() => {
+          if (!state.poisoned) return
+          if (current === state.client) current = undefined
+          state.client.close()
+        })
+    ).pipe(Effect.map((state): Lease => ({ client: state.client, poison: Effect.sync(() => void (state.poisoned = true)) })))
+    return { lease }
+  })
+
+const clientOptions = (config: EtcdSourceConfig, timeoutMillis: number): IOptions => {
+  const deadline = () => ({ deadline: Date.now() + timeoutMillis })
+  return {
+    hosts: [...config.endpoints],
+    ...(config.username === null ? {} : {
+      auth: { username: config.username, password: config.password ?? "", callOptions: deadline }
+    }),
+    defaultCallOptions: (context) => (context.isStream ? {} : deadline()),
+    // Notice a dead watch stream (half-open TCP, partition) within ~15 s. etcd refuses pings more
+    // frequent than its --grpc-keepalive-min-time (5 s).
+    grpcOptions: { "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5_000 }
+  }
+}
+
+/** Read, emit, watch from the read's revision + 1, re-read on every (coalesced) signal. */
+const session = (
+  clients: Clients,
+  name: string,
+  prefix: string,
+  watching: Effect.Effect<void>
+): Stream.Stream<Reading, ConfigSourceError> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const { client, poison } = yield* clients.lease
+    const first = yield* read(client, name, prefix).pipe(Effect.tapError(() => poison))
+    const rest = changes(client, name, prefix, nextRevision(first.revision), watching).pipe(
+      Stream.mapEffect(() => read(client, name, prefix))
+    )
+    return Stream.concat(Stream.succeed(first), rest).pipe(Stream.tapError(() => poison))
+  }))
+
+const read = (client: Etcd3, name: string, prefix: string): Effect.Effect<Reading, ConfigSourceError> =>
+  Effect.tryPromise({
+    try: () => client.getAll().prefix(prefix).exec(),
+    catch: (cause) => toSourceError(name, cause)
+  }).pipe(Effect.map((response): Reading => {
+    const entries = response.kvs.map((kv) => [kv.key.toString("utf8"), kv.value.toString("utf8")] as const)
+    return { revision: String(response.header.revision), entries, fingerprint: JSON.stringify(entries) }
+  }))
+
+const nextRevision = (revision: string): string => (BigInt(revision) + 1n).toString()
+
+/**
+ * One signal per watch response carrying events, after `watching` has run once the watch is live.
+ * Fails on compaction, cancellation, end or disconnection of the watch.
+ */
+const changes = (
+  client: Etcd3,
+  name: string,
+  prefix: string,
+  fromRevision: string,
+  watching: Effect.Effect<void>
+): Stream.Stream<void, ConfigSourceError> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const signals = yield* Queue.sliding<void>(1)
+    const connected = yield* Deferred.make<void>()
+    const failed = yield* Deferred.make<never, ConfigSourceError>()
+    const fail = (error: ConfigSourceError) => Deferred.unsafeDone(failed, Exit.fail(error))
+    yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          const watcher = client.watch().prefix(prefix).startRevision(fromRevision).watcher()
+          watcher.on("connected", () => Deferred.unsafeDone(connected, Exit.void))
+          watcher.on("data", (response: IWatchResponse) => {
+            if (response.events.length > 0) signals.unsafeOffer(undefined)
+          })
+          watcher.on("disconnected", (cause) => fail(new ConfigSourceError({ source: name, reason: "Unreachable", cause })))
+          watcher.on("error", (cause) => fail(toSourceError(name, cause)))
+          watcher.on("end", () =>
+            fail(new ConfigSourceError({ source: name, reason: "Protocol", cause: new Error("the watch ended") })))
+          return watcher
+        },
+        catch: (cause) => toSourceError(name, cause)
+      }),
+      cancelWatcher
+    )
+    return Stream.fromEffect(Deferred.await(connected).pipe(Effect.zipRight(watching))).pipe(
+      Stream.drain,
+      Stream.concat(Stream.fromQueue(signals)),
+      Stream.interruptWhen(Deferred.await(failed))
+    )
+  }))
+
+/**
+ * Detaches the watcher before its client may be closed: etcd3 would otherwise keep re-opening a
+ * watch stream on a closed client. Bounded, since a detach waits for etcd's confirmation.
+ */
+const cancelWatcher = (watcher: Watcher): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      resume(Effect.void)
+    }
+    const timer = setTimeout(finish, 2_000)
+    watcher.cancel().then(finish, finish)
+  })
+
+const toSourceError = (name: string, cause: unknown): ConfigSourceError =>
+  new ConfigSourceError({ source: name, reason: classify(cause), cause })
+
+const classify = (cause: unknown): ConfigSourceError["reason"] => {
+  if (
+    cause instanceof EtcdAuthenticationFailedError || cause instanceof EtcdInvalidAuthTokenError ||
+    cause instanceof EtcdPermissionDeniedError || cause instanceof EtcdUserNotFoundError ||
+    cause instanceof GRPCUnauthenticatedError
+  ) return "Unauthorized"
+  const message = causeMessage(cause)
+  if (/compacted/i.test(message)) return "Compacted"
+  if (/auth|permission denied|user name is empty/i.test(message)) return "Unauthorized"
+  if (/unavailable|deadline|ECONNREFUSED|ECONNRESET|No connection established|circuit|closed|canceled|cancelled/i.test(message)) {
+    return "Unreachable"
+  }
+  return "Protocol"
+}
+
+const causeMessage = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))

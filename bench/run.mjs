@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// `npm run bench`: end-to-end benchmark of Switchyard against a raw node:http+undici reference and
+// @fastify/http-proxy (throughput scenario), plus 1 GiB up/down streaming through Switchyard with its
+// peak RSS (stream scenario). See bench/README.md. Every process runs on 127.0.0.1 and is killed on exit.
+//
+// Env: BENCH_DURATION (s, default 10), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
+//      BENCH_SCENARIOS (throughput,stream), BENCH_TARGETS (reference,fastify,switchyard),
+//      BENCH_TOOL (wrk|autocannon; default wrk when on PATH), BENCH_STREAM_BYTES (1073741824),
+//      BENCH_STREAM_TARGETS (reference,switchyard), BENCH_OUT (bench/results/latest.json)
+import { mkdirSync, writeFileSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { load } from "./e2e/load.mjs"
+import { installCleanup, memoryOf, onPath, sleep, stop } from "./e2e/procs.mjs"
+import { streamScenario } from "./e2e/stream.mjs"
+import {
+  httpRequest,
+  LOAD_HOST,
+  LOAD_PATH,
+  startBackend,
+  startFastify,
+  startReference,
+  startSwitchyard,
+  SWITCHYARD_CLI
+} from "./e2e/targets.mjs"
+
+installCleanup()
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const num = (name, fallback) => {
+  const raw = process.env[name]
+  if (raw === undefined || raw === "") return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`)
+  return n
+}
+const list = (name, fallback) => (process.env[name] ?? fallback).split(",").map((s) => s.trim()).filter(Boolean)
+
+const opts = {
+  duration: Math.round(num("BENCH_DURATION", 10)),
+  rounds: Math.round(num("BENCH_ROUNDS", 3)),
+  warmup: Math.round(num("BENCH_WARMUP", 3)),
+  connections: Math.round(num("BENCH_CONNECTIONS", 50)),
+  scenarios: list("BENCH_SCENARIOS", "throughput,stream"),
+  targets: list("BENCH_TARGETS", "reference,fastify,switchyard"),
+  streamBytes: Math.round(num("BENCH_STREAM_BYTES", 1024 ** 3)),
+  streamTargets: list("BENCH_STREAM_TARGETS", "reference,switchyard"),
+  out: process.env.BENCH_OUT ?? path.join(here, "results/latest.json")
+}
+const tool = process.env.BENCH_TOOL ?? ((await onPath("wrk")) ? "wrk" : "autocannon")
+if (tool !== "wrk" && tool !== "autocannon") throw new Error(`BENCH_TOOL must be wrk or autocannon, got ${tool}`)
+for (const s of opts.scenarios) if (!["throughput", "stream"].includes(s)) throw new Error(`unknown scenario ${s}`)
+
+const log = (...args) => console.log("[bench]", ...args)
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+const fmt = (n, d = 2) => (n === undefined || n === null || Number.isNaN(n) ? "-" : n.toFixed(d))
+const pad = (rows) => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)))
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ")).join("\n")
+}
+const MiB = 1024 * 1024
+
+const starters = {
+  reference: (backend) => startReference(backend.origin),
+  fastify: (backend) => startFastify(backend.origin),
+  switchyard: (backend) => startSwitchyard(backend.origins)
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
+  options: { ...opts, tool, out: undefined },
+  request: { host: LOAD_HOST, path: LOAD_PATH, responseBytes: 64 },
+  unavailable: {}
+}
+
+const startTarget = async (name, backend) => {
+  try {
+    return await starters[name](backend)
+  } catch (error) {
+    const reason = error.message.split("\n").slice(0, 30).join("\n")
+    log(`${name} not runnable: ${reason}`)
+    results.unavailable[name] = reason
+    return undefined
+  }
+}
+
+// Sanity checks before load: the load request answers 200 with the backend's 64-byte body; for
+// Switchyard also the other routes, no_route, and x-request-id.
+const preflight = async (target) => {
+  const r = await httpRequest({ port: target.port, host: LOAD_HOST, path: LOAD_PATH })
+  if (r.status !== 200 || r.body.length !== 64) throw new Error(`${target.name}: load request answered ${r.status} ${r.body.slice(0, 200)}`)
+  if (target.name !== "switchyard") return undefined
+  const checks = {}
+  const www = await httpRequest({ port: target.port, host: "www.bench.test", path: "/index.html" })
+  checks.wwwRoute = www.status === 200
+  const stat = await httpRequest({ port: target.port, host: "cdn.bench.test", path: "/static/app.js" })
+  checks.staticWildcardRoute = stat.status === 200
+  const none = await httpRequest({ port: target.port, host: "other.test", path: "/" })
+  checks.noRoute404 = none.status === 404
+  checks.requestIdHeader = typeof r.headers["x-request-id"] === "string"
+  const metrics = await httpRequest({ port: target.adminPort, path: "/metrics" }).catch(() => undefined)
+  checks.metricsEndpoint = metrics?.status === 200 && metrics.body.includes("switchyard_")
+  for (const [k, v] of Object.entries(checks)) if (!v) log(`warning: switchyard check ${k} failed`)
+  return checks
+}
+
+const throughput = async (backend) => {
+  const running = []
+  for (const name of opts.targets) {
+    if (!starters[name]) throw new Error(`unknown target ${name}`)
+    const t = await startTarget(name, backend)
+    if (t) running.push(t)
+  }
+  if (running.length === 0) throw new Error("no target could be started")
+  const checks = {}
+  for (const t of running) checks[t.name] = await preflight(t)
+  const loadOf = (t, duration) =>
+    load(tool, {
+      url: `http://127.0.0.1:${t.port}${LOAD_PATH}`,
+      headers: { Host: LOAD_HOST },
+      connections: opts.connections,
+      duration
+    })
+
+  for (const t of running) {
+    log(`warm-up ${t.name} (${opts.warmup}s)`)
+    await loadOf(t, opts.warmup)
+    await sleep(500)
+  }
+  const runs = Object.fromEntries(running.map((t) => [t.name, []]))
+  for (let round = 0; round < opts.rounds; round++) {
+    // Alternate, rotating the order each round so no target always runs first.
+    const order = running.map((_, i) => running[(i + round) % running.length])
+    for (const t of order) {
+      const r = await loadOf(t, opts.duration)
+      runs[t.name].push(r)
+      log(`round ${round + 1}/${opts.rounds} ${t.name.padEnd(10)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms` +
+        (r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ""))
+      await sleep(1000)
+    }
+  }
+  const memory = {}
+  for (const t of running) memory[t.name] = memoryOf(t.pid)
+  for (const t of running) await stop(t.child)
+
+  const medians = {}
+  for (const [name, rs] of Object.entries(runs)) {
+    medians[name] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      non2xx: rs.reduce((a, r) => a + (r.non2xx ?? 0), 0),
+      errors: rs.reduce((a, r) => a + (r.errors ?? 0), 0),
+      rssAfterMiB: memory[name]?.rss !== undefined ? memory[name].rss / MiB : undefined,
+      vmHwmMiB: memory[name]?.hwm !== undefined ? memory[name].hwm / MiB : undefined
+    }
+  }
+  const sy = medians.switchyard
+  const fa = medians.fastify
+  const ref = medians.reference
+  const comparisons = {}
+  const targets = {}
+  if (sy && fa) {
+    comparisons.rpsVsFastify = sy.rps / fa.rps
+    comparisons.p99VsFastify = sy.p99 / fa.p99
+    targets.fastify = {
+      goal: ">= 1.0x fastify req/s with p99 no worse",
+      pass: comparisons.rpsVsFastify >= 1.0 && sy.p99 <= fa.p99 && sy.non2xx === 0 && sy.errors === 0
+    }
+  }
+  if (sy && ref) {
+    comparisons.rpsVsReference = sy.rps / ref.rps
+    comparisons.p99VsReference = sy.p99 / ref.p99
+    targets.reference = { goal: ">= 0.75x reference req/s", pass: comparisons.rpsVsReference >= 0.75 && sy.non2xx === 0 && sy.errors === 0 }
+  }
+
+  const rows = [["target", "req/s", "p50 ms", "p99 ms", "non2xx", "errors", "RSS MiB"]]
+  for (const [name, m] of Object.entries(medians)) {
+    rows.push([name, fmt(m.rps, 0), fmt(m.p50, 3), fmt(m.p99, 3), m.non2xx, m.errors, fmt(m.rssAfterMiB, 1)])
+  }
+  console.log(`\n== throughput: ${tool}, ${opts.connections} connections, ${opts.duration}s x ${opts.rounds} rounds, median per target ==`)
+  console.log(`   GET http://127.0.0.1:PORT${LOAD_PATH}  Host: ${LOAD_HOST}  (64-byte JSON response)`)
+  console.log(pad(rows))
+  if (sy && fa) {
+    console.log(`switchyard/fastify   req/s ${fmt(comparisons.rpsVsFastify, 3)}x   p99 ${fmt(sy.p99, 3)} vs ${fmt(fa.p99, 3)} ms (${fmt(comparisons.p99VsFastify, 3)}x)`)
+  }
+  if (sy && ref) {
+    console.log(`switchyard/reference req/s ${fmt(comparisons.rpsVsReference, 3)}x   p99 ${fmt(sy.p99, 3)} vs ${fmt(ref.p99, 3)} ms (${fmt(comparisons.p99VsReference, 3)}x)`)
+  }
+  for (const t of Object.values(targets)) console.log(`target ${t.goal.padEnd(42)} ${t.pass ? "PASS" : "MISS"}`)
+  if (!sy) console.log("switchyard: not measured (not runnable)")
+  return { runs, medians, comparisons, targets, checks }
+}
+
+const stream = async (backend) => {
+  const out = {}
+  for (const name of opts.streamTargets) {
+    if (!starters[name]) throw new Error(`unknown stream target ${name}`)
+    // A fresh process, so VmHWM reflects only start-up plus the streams.
+    const t = await startTarget(name, backend)
+    if (!t) continue
+    log(`stream ${name}: ${fmt(opts.streamBytes / MiB, 0)} MiB up, then down`)
+    const r = await streamScenario(t, { bytes: opts.streamBytes })
+    await stop(t.child)
+    const peak = Math.max(r.vmHwmMiB ?? 0, r.peakRssSampledMiB ?? 0)
+    out[name] = { ...r, peakRssMiB: peak }
+    if (name === "switchyard") {
+      out[name].target = { goal: "peak RSS < 100 MiB, byte counts verified", pass: peak < 100 && r.upload.ok && r.download.ok }
+    }
+  }
+  const rows = [["target", "up MiB/s", "up ok", "down MiB/s", "down ok", "RSS before", "peak RSS (sampled)", "VmHWM MiB"]]
+  for (const [name, r] of Object.entries(out)) {
+    rows.push([
+      name,
+      fmt(r.upload.mibPerSecond, 0),
+      r.upload.ok ? "yes" : `NO ${r.upload.error ?? `${r.upload.received}/${r.upload.sent} status ${r.upload.status}`}`,
+      fmt(r.download.mibPerSecond, 0),
+      r.download.ok ? "yes" : `NO ${r.download.error ?? `${r.download.received}/${r.download.expected} status ${r.download.status}`}`,
+      fmt(r.rssBeforeMiB, 1),
+      fmt(r.peakRssSampledMiB, 1),
+      fmt(r.vmHwmMiB, 1)
+    ])
+  }
+  console.log(`\n== stream: ${fmt(opts.streamBytes / MiB, 0)} MiB up (generated POST body) and down (generated by the backend) ==`)
+  console.log(pad(rows))
+  if (out.switchyard) console.log(`target ${out.switchyard.target.goal.padEnd(42)} ${out.switchyard.target.pass ? "PASS" : "MISS"}`)
+  else console.log("switchyard: not measured (not runnable)")
+  return out
+}
+
+log(`tool ${tool}; duration ${opts.duration}s; rounds ${opts.rounds}; warm-up ${opts.warmup}s; scenarios ${opts.scenarios.join(",")}`)
+const needsSwitchyard = opts.targets.includes("switchyard") || opts.streamTargets.includes("switchyard")
+results.switchyardBuild = needsSwitchyard ? SWITCHYARD_CLI : undefined
+const backend = await startBackend()
+log(`backend on ports ${backend.ports.join(", ")} (pid ${backend.pid})`)
+try {
+  if (opts.scenarios.includes("throughput")) results.throughput = await throughput(backend)
+  if (opts.scenarios.includes("stream")) results.stream = await stream(backend)
+} finally {
+  await stop(backend.child)
+}
+mkdirSync(path.dirname(opts.out), { recursive: true })
+writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n")
+log(`results written to ${path.relative(process.cwd(), opts.out) || opts.out}`)
+process.exit(0)

@@ -1,0 +1,82 @@
+/**
+ * `switchyard [run] --config FILE` and `switchyard validate --config FILE` (CONTRACT §1).
+ * SIGTERM/SIGINT interrupt the main fiber: listeners stop accepting, requests in flight finish (up to
+ * `shutdownTimeout`), pools close, and the process exits 0.
+ */
+import { NodeFileSystem, NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer } from "effect"
+import { ConfigError, format } from "../config/ConfigError.js"
+import * as Load from "../config/Load.js"
+import { adapters, Proxy } from "../Main.js"
+import * as Core from "../Switchyard.js"
+
+const USAGE = `usage:
+  switchyard [run] --config FILE       run the proxy
+  switchyard validate --config FILE    check a config file and exit (0 valid, 1 invalid)`
+
+interface Args {
+  readonly command: "run" | "validate" | "help"
+  readonly config: string | undefined
+}
+
+const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
+  let command: Args["command"] | undefined
+  let config: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === "--config" || arg === "-c") {
+      config = argv[++i]
+      if (config === undefined) return "--config needs a file"
+    } else if (arg.startsWith("--config=")) {
+      config = arg.slice("--config=".length)
+    } else if (arg === "--help" || arg === "-h" || arg === "help") {
+      command = "help"
+    } else if ((arg === "run" || arg === "validate") && command === undefined) {
+      command = arg
+    } else {
+      return `unknown argument: ${arg}`
+    }
+  }
+  return { command: command ?? "run", config }
+}
+
+const problems = (error: unknown) =>
+  error instanceof ConfigError ? format(error.problems) : error instanceof Error ? error.message : String(error)
+
+const run = (file: string) =>
+  Effect.gen(function*() {
+    const config = yield* Load.loadFile(file)
+    return yield* Layer.launch(
+      Layer.scoped(Proxy, Core.make(config)).pipe(Layer.provide(adapters(config)))
+    )
+  })
+
+const main = Effect.gen(function*() {
+  const args = parseArgs(process.argv.slice(2))
+  if (typeof args === "string") {
+    yield* Console.error(`${args}\n${USAGE}`)
+    return yield* Effect.sync(() => process.exit(2))
+  }
+  if (args.command === "help") return yield* Console.log(USAGE)
+  if (args.config === undefined) {
+    yield* Console.error(`--config FILE is required\n${USAGE}`)
+    return yield* Effect.sync(() => process.exit(2))
+  }
+  if (args.command === "validate") {
+    const result = yield* Effect.either(Load.loadFile(args.config))
+    if (result._tag === "Left") {
+      yield* Console.error(problems(result.left))
+      return yield* Effect.sync(() => process.exit(1))
+    }
+    yield* Console.log(`${args.config}: valid`)
+    return
+  }
+  const file = args.config
+  yield* run(file).pipe(
+    Effect.catchAll((error) =>
+      Console.error(problems(error)).pipe(Effect.zipRight(Effect.sync(() => process.exit(1))))
+    )
+  )
+})
+
+NodeRuntime.runMain(main.pipe(Effect.provide(NodeFileSystem.layer)))

@@ -1,0 +1,101 @@
+/**
+ * A backend pool at run time: its servers (each with a pooled connection set), their live state and the
+ * load balancer over them. A pool lives in its own scope; closing it closes the connection sets gracefully.
+ */
+import { Effect, type Scope } from "effect"
+import { readFile } from "node:fs/promises"
+import { ConfigError } from "../config/ConfigError.js"
+import type { PoolConfig } from "../config/Schema.js"
+import { Metrics } from "../observability/Metrics.js"
+import { Upstream, type ConnectionOptions, type UpstreamClient } from "../proxy/Upstream.js"
+import * as LoadBalancer from "./LoadBalancer.js"
+
+/** One server of a pool; `activeRequests` and health fields change at run time. */
+export class Server implements LoadBalancer.BalancedServer {
+  activeRequests = 0
+  healthy = true
+  ejected = false
+  constructor(
+    /** Identity on the consistent-hash ring: the server URL. */
+    readonly key: string,
+    /** `host:port`, as used in metrics labels. */
+    readonly label: string,
+    readonly weight: number,
+    readonly client: UpstreamClient,
+    /** Upstream attempt metrics, bound to this pool and server. */
+    readonly attempts: ReturnType<Metrics["Type"]["upstream"]>
+  ) {}
+  get available(): boolean {
+    return this.healthy && !this.ejected
+  }
+}
+
+export interface Pool {
+  readonly name: string
+  /** Canonical JSON of the pool's definition: an unchanged definition keeps its pool across reloads. */
+  readonly definition: string
+  readonly servers: ReadonlyArray<Server>
+  readonly pick: (context: LoadBalancer.PickContext) => Server | undefined
+  /** Whether any server can take a request now. */
+  readonly hasAvailable: () => boolean
+  /** Requests that hold this pool (forwarded and not finished). */
+  inFlight: number
+}
+
+const readOptional = (pool: string, key: string, file: string | null) =>
+  file === null ? Effect.succeed(undefined) : Effect.tryPromise({
+    try: () => readFile(file, "utf8"),
+    catch: (cause) =>
+      new ConfigError({
+        problems: [{
+          file,
+          path: `pools.${pool}.tls.${key}`,
+          message: `expected a readable file, found: ${cause instanceof Error ? cause.message : String(cause)}`
+        }]
+      })
+  })
+
+/** Canonical JSON (sorted keys) so that key order in a source does not count as a change. */
+export const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v)
+
+/** Opens a pool: one connection set per server, closed with the scope. */
+export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, ConfigError, Upstream | Metrics | Scope.Scope> =>
+  Effect.gen(function*() {
+    const upstream = yield* Upstream
+    const metrics = yield* Metrics
+    const options: ConnectionOptions = {
+      maxConnectionsPerServer: config.connection.maxConnectionsPerServer,
+      connectTimeout: config.connection.connectTimeout,
+      idleTimeout: config.connection.idleTimeout,
+      tls: {
+        ca: yield* readOptional(name, "caFile", config.tls.caFile),
+        cert: yield* readOptional(name, "certFile", config.tls.certFile),
+        key: yield* readOptional(name, "keyFile", config.tls.keyFile),
+        serverName: config.tls.serverName ?? undefined,
+        insecureSkipVerify: config.tls.insecureSkipVerify
+      }
+    }
+    const servers: Array<Server> = []
+    for (const spec of config.servers) {
+      const url = new URL(spec.url)
+      const client = yield* upstream.connect(url.origin, `${url.host} (pool ${name})`, options)
+      servers.push(new Server(spec.url, url.host, spec.weight, client, metrics.upstream(name, url.host)))
+    }
+    const balancer = LoadBalancer.make(config.loadBalancer, config.hashOn, servers)
+    const pool: Pool = {
+      name,
+      definition: canonical(config),
+      servers,
+      pick: balancer.pick,
+      hasAvailable: () => {
+        for (let i = 0; i < servers.length; i++) if (servers[i]!.available) return true
+        return false
+      },
+      inFlight: 0
+    }
+    return pool
+  })

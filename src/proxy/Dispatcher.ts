@@ -1,0 +1,400 @@
+/**
+ * The request path of a listener: from a parsed `node:http` request to a response.
+ *
+ * Per request: validate what llhttp lets through (two Host fields, odd transfer codings, header count),
+ * read the active config once, route, build the `ProxyRequest` (hop-by-hop fields removed first, then the
+ * proxy's own `x-forwarded-*` and `x-request-id`), and run the route's compiled handler in one fiber. The
+ * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
+ * is piped with Node's backpressure; a client that reads nothing for `sendTimeout` is disconnected.
+ */
+import { Cause, Effect, FiberId, Runtime } from "effect"
+import { randomUUID } from "node:crypto"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { pipeline, Transform, type Readable } from "node:stream"
+import type { ListenerConfig } from "../config/Schema.js"
+import type { AccessRecord } from "../observability/AccessLog.js"
+import type { Gauge, RequestRecorder } from "../observability/Metrics.js"
+import type { Trust } from "../net/Trust.js"
+import { normaliseAddress } from "../net/Trust.js"
+import type { ActiveConfigState } from "./ActiveConfig.js"
+import * as ErrorResponse from "./ErrorResponse.js"
+import * as HopByHop from "./HopByHop.js"
+import type { Exchange, Headers, ProxyRequest, ProxyResponse } from "./Message.js"
+import { NoHealthyBackend, RequestRejected, RouteNotFound, type ProxyError } from "./ProxyError.js"
+
+/** Per-listener state the request path needs; built when the listener is bound. */
+export interface ListenerState {
+  readonly name: string
+  readonly scheme: "http" | "https"
+  readonly trust: Trust
+  readonly limits: ListenerConfig["limits"]
+  readonly inFlight: Gauge
+  /** Recorder for requests that matched no route (or were rejected before routing). */
+  readonly unrouted: RequestRecorder
+  /** Set while the listener drains: responses then carry `connection: close`. */
+  draining: boolean
+  /** Requests of this listener not finished yet. */
+  active: number
+  /** Called when `active` drops to zero. */
+  onIdle: (() => void) | undefined
+}
+
+export interface DispatcherDeps {
+  readonly active: ActiveConfigState
+  readonly runtime: Runtime.Runtime<never>
+  readonly accessLog: ((record: AccessRecord) => void) | undefined
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/
+const HOST = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/i
+
+/** Lower-case host without port and trailing dot; `undefined` when the value is not a valid authority. */
+export const normaliseHost = (authority: string): string | undefined => {
+  if (authority === "") return ""
+  if (!HOST.test(authority)) return undefined
+  let host = authority
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    host = host.slice(0, host.indexOf("]") + 1)
+  } else {
+    const colon = host.indexOf(":")
+    if (colon !== -1) host = host.slice(0, colon)
+    if (host.endsWith(".")) host = host.slice(0, -1)
+  }
+  return host.toLowerCase()
+}
+
+const countHost = (raw: ReadonlyArray<string>): number => {
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 4 && name.toLowerCase() === "host") n++
+  }
+  return n
+}
+
+/** Only `chunked`, once, is a framing we accept (S6: `gzip, chunked` is rejected, never forwarded). */
+const validTransferEncoding = (value: string): boolean => {
+  let chunked = 0
+  for (const token of value.split(",")) {
+    const t = token.trim().toLowerCase()
+    if (t === "") continue
+    if (t !== "chunked") return false
+    chunked++
+  }
+  return chunked === 1
+}
+
+const firstValue = (value: string | Array<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : value?.[0]
+
+class BodyLimit extends Transform {
+  seen = 0
+  exceeded = false
+  constructor(readonly limit: number) {
+    super()
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: unknown) => void) {
+    this.seen += chunk.length
+    if (this.seen > this.limit) {
+      this.exceeded = true
+      callback(new Error("request body over maxBodyBytes"))
+      return
+    }
+    callback(null, chunk)
+  }
+}
+
+/** Builds the request handler of one listener. */
+export const make = (deps: DispatcherDeps) => {
+  const runFork = Runtime.runFork(deps.runtime)
+  const accessLog = deps.accessLog
+
+  return (listener: ListenerState) => {
+    const limits = listener.limits
+    const maxBodyBytes = limits.maxBodyBytes
+    const sendTimeout = limits.sendTimeout
+
+    const finish = (
+      req: IncomingMessage,
+      res: ServerResponse,
+      recorder: RequestRecorder,
+      exchange: Exchange,
+      id: string,
+      host: string,
+      path: string,
+      started: number,
+      error: string | undefined
+    ) => {
+      listener.inFlight.dec()
+      const durationMs = performance.now() - started
+      const status = res.headersSent ? res.statusCode : 499
+      const aborted = !res.writableFinished
+      recorder.record(exchange.pool, req.method ?? "", aborted && !res.headersSent ? 499 : status, durationMs / 1000)
+      if (accessLog !== undefined) {
+        accessLog({
+          requestId: id,
+          listener: listener.name,
+          route: exchange.route,
+          pool: exchange.pool,
+          upstream: exchange.upstream,
+          method: req.method ?? "",
+          path,
+          host,
+          client: normaliseAddress(req.socket.remoteAddress),
+          status: aborted && !res.headersSent ? 499 : status,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          error: error ?? (aborted ? (res.headersSent ? "aborted" : "client_closed") : undefined)
+        })
+      }
+      if (--listener.active === 0 && listener.onIdle !== undefined) listener.onIdle()
+    }
+
+    /** Writes a proxy-generated error; after the head was sent, only an abort is possible. */
+    const writeError = (res: ServerResponse, error: ProxyError | undefined, id: string, close: boolean) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy()
+        return
+      }
+      const body = error === undefined
+        ? { status: 500, code: "internal_error", message: "internal error" } as ErrorResponse.ErrorBody
+        : ErrorResponse.fromError(error)
+      const text = ErrorResponse.render(body, id)
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(text)),
+        "x-request-id": id
+      }
+      if (body.retryAfter !== undefined) headers["retry-after"] = String(body.retryAfter)
+      if (close || listener.draining) headers["connection"] = "close"
+      res.writeHead(body.status, headers)
+      res.end(text)
+    }
+
+    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string) =>
+      Effect.async<void>((resume) => {
+        const headers = response.headers
+        headers["x-request-id"] = id
+        if (listener.draining) headers["connection"] = "close"
+        const body = response.body
+        try {
+          res.writeHead(response.status, headers as Record<string, string>)
+        } catch {
+          // An upstream header value Node refuses to write (CR/LF, invalid characters): invalid response → 502.
+          if (body !== undefined && typeof body === "object" && "destroy" in body) (body as Readable).destroy()
+          res.removeHeader("content-length")
+          writeError(res, undefined, id, false)
+          resume(Effect.void)
+          return
+        }
+        if (body === undefined) {
+          res.end()
+          resume(Effect.void)
+          return
+        }
+        if (typeof body === "string" || body instanceof Uint8Array) {
+          res.end(body)
+          resume(Effect.void)
+          return
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const clear = () => {
+          if (timer !== undefined) {
+            clearTimeout(timer)
+            timer = undefined
+          }
+        }
+        if (sendTimeout > 0) {
+          // pipe() pauses the source when the client's socket buffer is full and restarts it on 'drain'.
+          body.on("pause", () => {
+            if (timer === undefined && res.writableNeedDrain) {
+              timer = setTimeout(() => res.destroy(), sendTimeout)
+            }
+          })
+          res.on("drain", clear)
+        }
+        pipeline(body, res, () => {
+          clear()
+          resume(Effect.void)
+        })
+        return Effect.sync(() => {
+          clear()
+          body.destroy()
+        })
+      })
+
+    return (req: IncomingMessage, res: ServerResponse): void => {
+      const started = performance.now()
+      listener.active++
+      listener.inFlight.inc()
+      const exchange: Exchange = { route: "", pool: "", upstream: "" }
+      let recorder = listener.unrouted
+      let errorCode: string | undefined
+      let id = ""
+      let host = ""
+      let path = ""
+
+      const headers = HopByHop.endToEnd(req.headers as Headers)
+      const clientId = firstValue(headers["x-request-id"])
+      id = clientId !== undefined && REQUEST_ID.test(clientId) ? clientId : randomUUID()
+
+      let fiber: ReturnType<typeof runFork> | undefined
+      res.once("close", () => {
+        if (fiber !== undefined && !res.writableFinished) fiber.unsafeInterruptAsFork(FiberId.none)
+        finish(req, res, recorder, exchange, id, host, path, started, errorCode)
+      })
+
+      const reject = (error: ProxyError, close: boolean) => {
+        errorCode = ErrorResponse.fromError(error).code
+        writeError(res, error, id, close)
+      }
+
+      // --- what llhttp accepts but a proxy must not (HOSTILE-INPUTS §1.2)
+      const raw = req.rawHeaders
+      if (raw.length / 2 > limits.maxHeaderCount) {
+        return reject(new RequestRejected({ reason: "HeadersTooLarge", detail: `more than ${limits.maxHeaderCount} header fields` }), true)
+      }
+      if (req.httpVersionMajor !== 1 || (req.httpVersionMinor !== 0 && req.httpVersionMinor !== 1)) {
+        return reject(new RequestRejected({ reason: "BadRequest", detail: "unsupported HTTP version" }), true)
+      }
+      const hosts = countHost(raw)
+      if (hosts > 1 || (hosts === 0 && req.httpVersionMinor === 1)) {
+        return reject(new RequestRejected({ reason: "BadRequest", detail: hosts > 1 ? "more than one Host header" : "missing Host header" }), true)
+      }
+      const te = req.headers["transfer-encoding"]
+      if (te !== undefined && (req.httpVersionMinor === 0 || !validTransferEncoding(te))) {
+        return reject(new RequestRejected({ reason: "BadRequest", detail: "unsupported Transfer-Encoding" }), true)
+      }
+
+      // --- request target and host (RFC 9112 §3.2.2: absolute-form wins over Host)
+      const url = req.url ?? ""
+      let query = ""
+      let authority = firstValue(req.headers.host) ?? ""
+      if (url.charCodeAt(0) === 47 /* / */) {
+        const q = url.indexOf("?")
+        if (q === -1) path = url
+        else {
+          path = url.slice(0, q)
+          query = url.slice(q + 1)
+        }
+      } else if (url === "*" && req.method === "OPTIONS") {
+        path = "*"
+      } else {
+        let parsed: URL | undefined
+        try {
+          parsed = /^https?:\/\//i.test(url) ? new URL(url) : undefined
+        } catch {
+          parsed = undefined
+        }
+        if (parsed === undefined || parsed.host === "") {
+          return reject(new RequestRejected({ reason: "BadRequest", detail: "invalid request target" }), true)
+        }
+        authority = parsed.host
+        path = parsed.pathname
+        query = parsed.search.length > 1 ? parsed.search.slice(1) : ""
+      }
+      const normalised = normaliseHost(authority)
+      if (normalised === undefined) {
+        return reject(new RequestRejected({ reason: "BadRequest", detail: "invalid Host header" }), true)
+      }
+      host = normalised
+
+      // --- body framing: one meaning, rebuilt (canonical Content-Length, chunked re-framed by the client)
+      const cl = req.headers["content-length"]
+      let contentLength = -1
+      if (cl !== undefined) {
+        contentLength = Number(cl)
+        headers["content-length"] = String(contentLength)
+      }
+      const hasBody = te !== undefined || contentLength > 0
+      if (maxBodyBytes !== null && contentLength > maxBodyBytes) {
+        return reject(new RequestRejected({ reason: "PayloadTooLarge", detail: `request body over ${maxBodyBytes} bytes` }), true)
+      }
+
+      const active = deps.active.current
+      if (active === undefined) {
+        return reject(new NoHealthyBackend({ pool: "", reason: "NotReady" }), false)
+      }
+      const table = active.tables.get(listener.name)
+      const match = table?.match({ host, path, method: req.method ?? "GET", headers, query })
+      if (match === undefined) {
+        return reject(new RouteNotFound({ host, path }), false)
+      }
+      const route = match.value
+      recorder = route.recorder
+      exchange.route = route.name
+
+      // --- the proxy's own headers, after hop-by-hop removal so a client cannot remove them
+      const peer = normaliseAddress(req.socket.remoteAddress)
+      const trusted = listener.trust.isTrusted(peer)
+      const xff = trusted ? headers["x-forwarded-for"] : undefined
+      headers["x-forwarded-for"] = xff === undefined ? peer : `${Array.isArray(xff) ? xff.join(", ") : xff}, ${peer}`
+      if (!trusted || headers["x-forwarded-proto"] === undefined) headers["x-forwarded-proto"] = listener.scheme
+      if (!trusted || headers["x-forwarded-host"] === undefined) headers["x-forwarded-host"] = authority
+      if (!trusted || headers["x-forwarded-port"] === undefined) headers["x-forwarded-port"] = String(req.socket.localPort ?? "")
+      if (!trusted) {
+        delete headers["forwarded"]
+        headers["x-real-ip"] = peer
+      }
+      delete headers["proxy"] // httpoxy (CVE-2016-5385)
+      headers["x-request-id"] = id
+      if (authority !== "") headers["host"] = authority
+
+      let requestPath = path
+      if (route.stripPrefix && match.prefix !== "") {
+        requestPath = path.slice(match.prefix.length)
+        if (requestPath === "" || requestPath.charCodeAt(0) !== 47) requestPath = "/" + requestPath
+        headers["x-forwarded-prefix"] = match.prefix
+      }
+
+      let body: Readable | undefined
+      let limiter: BodyLimit | undefined
+      if (hasBody) {
+        if (maxBodyBytes !== null && te !== undefined) {
+          limiter = new BodyLimit(maxBodyBytes)
+          pipeline(req, limiter, () => {})
+          body = limiter
+        } else {
+          body = req
+        }
+      }
+
+      const request: ProxyRequest = {
+        id,
+        method: req.method ?? "GET",
+        path: requestPath,
+        query,
+        host,
+        authority,
+        headers,
+        body,
+        clientAddress: peer,
+        scheme: listener.scheme,
+        listener: listener.name,
+        startedAt: started,
+        exchange
+      }
+
+      fiber = runFork(
+        route.handler(request).pipe(
+          Effect.matchCauseEffect({
+            onSuccess: (response) => sendResponse(res, response, id),
+            onFailure: (cause) =>
+              Effect.sync(() => {
+                if (Cause.isInterruptedOnly(cause)) return
+                if (limiter !== undefined && limiter.exceeded) {
+                  return reject(new RequestRejected({ reason: "PayloadTooLarge", detail: `request body over ${maxBodyBytes} bytes` }), true)
+                }
+                const failure = Cause.failureOption(cause)
+                if (failure._tag === "Some") {
+                  reject(failure.value, false)
+                } else {
+                  errorCode = "internal_error"
+                  writeError(res, undefined, id, true)
+                }
+              })
+          })
+        )
+      )
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/** The one place where request-path errors become HTTP responses (CONTRACT §4). */
+import type { ProxyError } from "./ProxyError.js"
+
+export interface ErrorBody {
+  readonly status: number
+  readonly code: string
+  readonly message: string
+  readonly retryAfter?: number
+}
+
+const rejected = {
+  BadRequest: [400, "bad_request"],
+  Timeout: [408, "request_timeout"],
+  PayloadTooLarge: [413, "payload_too_large"],
+  HeadersTooLarge: [431, "headers_too_large"],
+  RateLimited: [429, "rate_limited"],
+  Forbidden: [403, "forbidden"],
+  Unauthorized: [401, "unauthorized"]
+} as const
+
+/** Status, `error` code and message for a request-path error. */
+export const fromError = (error: ProxyError): ErrorBody => {
+  switch (error._tag) {
+    case "RequestRejected": {
+      const [status, code] = rejected[error.reason]
+      return error.retryAfter !== undefined
+        ? { status, code, message: error.detail, retryAfter: error.retryAfter }
+        : { status, code, message: error.detail }
+    }
+    case "RouteNotFound":
+      return { status: 404, code: "no_route", message: error.message }
+    case "NoHealthyBackend":
+      return {
+        status: 503,
+        code: error.reason === "CircuitOpen" ? "circuit_open" : error.reason === "NotReady" ? "not_ready" : "no_healthy_upstream",
+        message: error.message,
+        retryAfter: error.reason === "NotReady" ? 1 : 5
+      }
+    case "UpstreamError":
+      return error.reason === "Timeout" && error.phase !== "connect"
+        ? { status: 504, code: "upstream_timeout", message: error.message }
+        : { status: 502, code: "bad_gateway", message: error.message }
+  }
+}
+
+/** The JSON body of a proxy-generated error. */
+export const render = (body: ErrorBody, requestId: string): string =>
+  JSON.stringify({ error: body.code, message: body.message, requestId })

@@ -1,0 +1,85 @@
+/**
+ * The innermost handler of a route: picks a pool (smooth weighted round-robin over the route's backends,
+ * then the fallback), a server (the pool's load balancer) and forwards the request to it.
+ * Built once per route when a config is applied.
+ */
+import { Effect, Exit } from "effect"
+import type { RouteConfig } from "../config/Schema.js"
+import type { Handler } from "../middleware/Middleware.js"
+import type { Pool, Server } from "../pool/Pool.js"
+import * as SmoothWeighted from "../pool/SmoothWeighted.js"
+import type { ProxyRequest, ProxyResponse } from "./Message.js"
+import * as HopByHop from "./HopByHop.js"
+import { NoHealthyBackend, type ProxyError, type UpstreamError } from "./ProxyError.js"
+import type { UpstreamRequest } from "./Upstream.js"
+
+const poolAvailable = (pool: Pool) => pool.hasAvailable()
+
+/** Releases the server's and the pool's counters once the exchange is over (body finished or failed). */
+const release = (pool: Pool, server: Server) => {
+  server.activeRequests--
+  pool.inFlight--
+}
+
+const outcomeOf = (error: UpstreamError) =>
+  error.phase === "connect" ? "connect_error" as const : error.reason === "Timeout" ? "timeout" as const : "reset" as const
+
+/** The forwarding handler of one route. `pools` holds every pool the route names (checked by validation). */
+export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Handler => {
+  const backends = SmoothWeighted.make(route.backends.map((b) => ({ value: pools.get(b.pool)!, weight: b.weight })))
+  const fallback = route.fallback === null ? undefined : pools.get(route.fallback)
+  const firstPool = route.backends[0]!.pool
+  const timeout = route.timeout
+
+  const choosePool = (): Pool | undefined => {
+    const pool = backends.next(poolAvailable)
+    if (pool !== undefined) return pool
+    return fallback !== undefined && fallback.hasAvailable() ? fallback : undefined
+  }
+
+  return (request: ProxyRequest) =>
+    Effect.suspend((): Effect.Effect<ProxyResponse, ProxyError> => {
+      const pool = choosePool()
+      if (pool === undefined) return Effect.fail(new NoHealthyBackend({ pool: firstPool, reason: "NoHealthyServer" }))
+      const server = pool.pick(request)
+      if (server === undefined) return Effect.fail(new NoHealthyBackend({ pool: pool.name, reason: "NoHealthyServer" }))
+      request.exchange.pool = pool.name
+      request.exchange.upstream = server.label
+      const headers = request.headers
+      if (!route.preserveHost) headers["host"] = server.label
+      else if (headers["host"] === undefined && request.authority !== "") headers["host"] = request.authority
+      const upstreamRequest: UpstreamRequest = {
+        method: request.method,
+        path: request.query === "" ? request.path : `${request.path}?${request.query}`,
+        headers,
+        body: request.body,
+        headersTimeout: timeout
+      }
+      server.activeRequests++
+      pool.inFlight++
+      const started = performance.now()
+      return Effect.onExit(server.client.send(upstreamRequest), (exit) =>
+        Effect.sync(() => {
+          const seconds = (performance.now() - started) / 1000
+          if (Exit.isSuccess(exit)) {
+            const response = exit.value
+            server.attempts.record(response.status >= 500 ? "status_5xx" : "success", seconds)
+            HopByHop.removeInPlace(response.headers)
+            releaseWhenDone(response, pool, server)
+          } else {
+            const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+            if (failure !== undefined) server.attempts.record(outcomeOf(failure), seconds)
+            release(pool, server)
+          }
+        }))
+    })
+}
+
+const releaseWhenDone = (response: ProxyResponse, pool: Pool, server: Server) => {
+  const body = response.body
+  if (body !== undefined && typeof body === "object" && "once" in body && !body.destroyed) {
+    body.once("close", () => release(pool, server))
+  } else {
+    release(pool, server)
+  }
+}

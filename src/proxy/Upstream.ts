@@ -1,0 +1,60 @@
+/**
+ * The port through which the proxy talks to backend servers. The undici adapter
+ * (`adapters/undici/UndiciUpstream.ts`) implements it; tests may provide their own.
+ */
+import type { Effect, Scope } from "effect"
+import { Context } from "effect"
+import type { Headers, ProxyResponse } from "./Message.js"
+import type { UpstreamError } from "./ProxyError.js"
+import type { Readable } from "node:stream"
+
+/** What is sent to one server. */
+export interface UpstreamRequest {
+  readonly method: string
+  /** Path and query (`/a/b?x=1`). */
+  readonly path: string
+  /** End-to-end headers, including `host`; framing headers are rebuilt by the client. */
+  readonly headers: Headers
+  readonly body: Readable | undefined
+  /** Milliseconds to wait for the response head; `0` = no limit. */
+  readonly headersTimeout: number
+}
+
+/** Connection settings for one server (pool `connection` and `tls` keys). */
+export interface ConnectionOptions {
+  readonly maxConnectionsPerServer: number
+  readonly connectTimeout: number
+  readonly idleTimeout: number
+  readonly tls: {
+    readonly ca: string | undefined
+    readonly serverName: string | undefined
+    readonly cert: string | undefined
+    readonly key: string | undefined
+    readonly insecureSkipVerify: boolean
+  }
+}
+
+/** A pooled, keep-alive connection set to one server. */
+export interface UpstreamClient {
+  /** Origin (`http://host:port`). */
+  readonly origin: string
+  /**
+   * Sends one request and resolves with the response head and a streamed body.
+   * Interrupting the effect aborts the request. Fails with `UpstreamError` (phase and reason set).
+   */
+  readonly send: (request: UpstreamRequest) => Effect.Effect<ProxyResponse, UpstreamError>
+  /** Requests that have not finished yet (head not received, or body still streaming). */
+  readonly pending: () => number
+}
+
+export class Upstream extends Context.Tag("switchyard/Upstream")<Upstream, {
+  /**
+   * Opens the connection set for one server. Closing the scope closes it gracefully: requests in flight
+   * finish first.
+   */
+  readonly connect: (
+    origin: string,
+    label: string,
+    options: ConnectionOptions
+  ) => Effect.Effect<UpstreamClient, never, Scope.Scope>
+}>() {}

@@ -1,0 +1,50 @@
+/**
+ * A configuration source is a `Stream` of full snapshots: it emits one when it starts and one after every
+ * change, never deltas. Watch events are only signals; the source re-reads its whole state, so a missed
+ * event or a deletion made while disconnected is still reflected in the next snapshot (Traefik kv.go,
+ * cilium's re-list on compaction).
+ */
+import { Context, Data, type Stream } from "effect"
+import type { ConfigProblem } from "../src/config/ConfigError.js"
+
+/** The dynamic entities a layer may hold, keyed by kind and then by name. Values are undecoded. */
+export interface DynamicEntities {
+  readonly routes: Readonly<Record<string, unknown>>
+  readonly pools: Readonly<Record<string, unknown>>
+  readonly middlewares: Readonly<Record<string, unknown>>
+}
+
+export interface ConfigSnapshot {
+  /** e.g. `file:/etc/switchyard.yaml`, `etcd:/switchyard/`, `consul:switchyard/`, `admin`. */
+  readonly source: string
+  /** What identifies this state: mtime+size, the etcd header revision, `X-Consul-Index`. */
+  readonly revision: string
+  /** The layer's entities (only routes, pools and middlewares for KV sources). */
+  readonly entities: DynamicEntities
+  /**
+   * Problems found while reading (a key whose value is not valid JSON/YAML, a key outside the layout).
+   * A snapshot with problems makes the merged config invalid, so the last good one keeps serving.
+   */
+  readonly problems: ReadonlyArray<ConfigProblem>
+}
+
+/** A source that could not be read; sources retry these themselves and keep their last snapshot. */
+export class ConfigSourceError extends Data.TaggedError("ConfigSourceError")<{
+  readonly source: string
+  readonly reason: "Unreachable" | "Unauthorized" | "Compacted" | "Protocol"
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `${this.source}: ${this.reason}${this.cause instanceof Error ? `: ${this.cause.message}` : ""}`
+  }
+}
+
+export interface ConfigSource {
+  readonly name: string
+  /** Full snapshots; the stream keeps running across outages (it retries internally). */
+  readonly snapshots: Stream.Stream<ConfigSnapshot>
+}
+
+export class ConfigSources extends Context.Tag("switchyard/ConfigSources")<ConfigSources, ReadonlyArray<ConfigSource>>() {}
+
+export const emptyEntities: DynamicEntities = { routes: {}, pools: {}, middlewares: {} }

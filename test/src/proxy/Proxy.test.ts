@@ -1,0 +1,354 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as http from "node:http"
+import * as net from "node:net"
+import * as Backends from "../../support/backends.js"
+import { raw, request, statusOf } from "../../support/client.js"
+import * as Proxy from "../../support/proxy.js"
+
+const portOf = (url: string) => Number(new URL(url).port)
+
+describe("Proxy", () => {
+  it.scopedLive("forwards a request and returns the upstream response with x-request-id", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* request(`${proxy.url}/hello?x=1`)
+      assert.strictEqual(reply.status, 200)
+      assert.strictEqual(reply.json.server, "a")
+      assert.strictEqual(reply.json.url, "/hello?x=1")
+      assert.match(String(reply.headers["x-request-id"]), /^[0-9a-f-]{36}$/)
+      assert.strictEqual(reply.json.headers["x-request-id"], reply.headers["x-request-id"])
+    }))
+
+  it.scopedLive("round-robins exactly over sequential requests", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const b = yield* Backends.make("b")
+      const c = yield* Backends.make("c")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url, b.url, c.url]))
+      const served: Array<string> = []
+      for (let i = 0; i < 9; i++) served.push((yield* request(proxy.url)).json.server)
+      assert.deepStrictEqual(served.slice(0, 3).sort(), ["a", "b", "c"])
+      assert.deepStrictEqual(served.slice(3, 6), served.slice(0, 3))
+      assert.deepStrictEqual(served.slice(6, 9), served.slice(0, 3))
+    }))
+
+  it.scopedLive("routes by host, path, method, header and query, and splits weighted backends", () =>
+    Effect.gen(function*() {
+      const v1 = yield* Backends.make("v1")
+      const v2 = yield* Backends.make("v2")
+      const other = yield* Backends.make("other")
+      const proxy = yield* Proxy.make({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: {
+          api: { match: { hosts: ["api.test"], path: "/api/*" }, backends: [{ pool: "v1", weight: 3 }, { pool: "v2", weight: 1 }] },
+          canary: { match: { hosts: ["api.test"], path: "/api/*", headers: [{ name: "x-canary", value: "true" }] }, priority: 1, backends: [{ pool: "v2" }] },
+          posts: { match: { methods: ["POST"], query: [{ name: "debug", present: true }] }, backends: [{ pool: "other" }] }
+        },
+        pools: {
+          v1: { servers: [{ url: v1.url }] },
+          v2: { servers: [{ url: v2.url }] },
+          other: { servers: [{ url: other.url }] }
+        }
+      })
+      const counts: Record<string, number> = {}
+      for (let i = 0; i < 8; i++) {
+        const r = yield* request(`${proxy.url}/api/items`, { headers: { host: "api.test" } })
+        counts[r.json.server] = (counts[r.json.server] ?? 0) + 1
+      }
+      assert.deepStrictEqual(counts, { v1: 6, v2: 2 })
+      const canary = yield* request(`${proxy.url}/api/items`, { headers: { host: "API.test:8080", "x-canary": "true" } })
+      assert.strictEqual(canary.json.server, "v2")
+      const post = yield* request(`${proxy.url}/anything?debug`, { method: "POST", body: "x" })
+      assert.strictEqual(post.json.server, "other")
+      const none = yield* request(`${proxy.url}/anything`)
+      assert.strictEqual(none.status, 404)
+      assert.strictEqual(none.json.error, "no_route")
+      assert.strictEqual(none.headers["content-type"], "application/json")
+      assert.strictEqual(none.json.requestId, none.headers["x-request-id"])
+    }))
+
+  it.scopedLive("removes hop-by-hop headers before adding its own; Connection cannot remove them", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* raw(
+        portOf(proxy.url),
+        "GET /h HTTP/1.1\r\nHost: h.test\r\nConnection: keep-alive, x-forwarded-for, x-request-id, x-secret, host\r\n" +
+          "X-Forwarded-For: 6.6.6.6\r\nX-Request-Id: spoofed-id\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n" +
+          "Proxy-Authorization: Basic eA==\r\nForwarded: for=6.6.6.6\r\nProxy: http://evil\r\n\r\n",
+        500
+      )
+      assert.strictEqual(statusOf(reply), 200)
+      const seen = a.seen[0]!.headers
+      assert.strictEqual(seen["x-forwarded-for"], "127.0.0.1")
+      assert.notStrictEqual(seen["x-request-id"], "spoofed-id")
+      assert.match(String(seen["x-request-id"]), /^[0-9a-f-]{36}$/)
+      for (const name of ["x-secret", "keep-alive", "te", "proxy-authorization", "forwarded", "proxy"]) {
+        assert.strictEqual(seen[name], undefined, name)
+      }
+      assert.strictEqual(seen["host"], "h.test")
+      assert.strictEqual(seen["x-forwarded-proto"], "http")
+      assert.strictEqual(seen["x-forwarded-host"], "h.test")
+      assert.strictEqual(seen["x-forwarded-port"], String(portOf(proxy.url)))
+    }))
+
+  it.scopedLive("keeps a well-formed client x-request-id and replaces a malformed one", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const good = yield* request(proxy.url, { headers: { "x-request-id": "abc.DEF_1:2-3" } })
+      assert.strictEqual(good.headers["x-request-id"], "abc.DEF_1:2-3")
+      assert.strictEqual(a.seen[0]!.headers["x-request-id"], "abc.DEF_1:2-3")
+      const bad = yield* request(proxy.url, { headers: { "x-request-id": "has space" } })
+      assert.notStrictEqual(bad.headers["x-request-id"], "has space")
+      const long = yield* request(proxy.url, { headers: { "x-request-id": "a".repeat(201) } })
+      assert.strictEqual(String(long.headers["x-request-id"]).length, 36)
+    }))
+
+  it.scopedLive("appends to x-forwarded-for from trusted proxies and replaces it from others", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const trusted = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        listeners: { web: { address: "127.0.0.1:0", trustedProxies: ["127.0.0.0/8"] } }
+      })
+      yield* request(trusted.url, { headers: { "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https" } })
+      assert.strictEqual(a.seen[0]!.headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1")
+      assert.strictEqual(a.seen[0]!.headers["x-forwarded-proto"], "https")
+      const untrusted = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        listeners: { web: { address: "127.0.0.1:0", trustedProxies: ["10.0.0.0/8"] } }
+      })
+      yield* request(untrusted.url, { headers: { "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https" } })
+      assert.strictEqual(a.seen[1]!.headers["x-forwarded-for"], "127.0.0.1")
+      assert.strictEqual(a.seen[1]!.headers["x-forwarded-proto"], "http")
+    }))
+
+  it.scopedLive("strips the matched prefix and rewrites Host when preserveHost is false", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: { api: { match: { path: "/api/*" }, stripPrefix: true, preserveHost: false, backends: [{ pool: "app" }] } },
+        pools: { app: { servers: [{ url: a.url }] } }
+      })
+      const reply = yield* request(`${proxy.url}/api/users/7?q=1`, { headers: { host: "front.test" } })
+      assert.strictEqual(reply.json.url, "/users/7?q=1")
+      assert.strictEqual(reply.json.headers.host, `127.0.0.1:${a.port}`)
+      assert.strictEqual(reply.json.headers["x-forwarded-host"], "front.test")
+      const root = yield* request(`${proxy.url}/api`)
+      assert.strictEqual(root.json.url, "/")
+    }))
+
+  it.scopedLive("applies the headers middleware to requests and responses", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        routes: { all: { middlewares: ["h"], backends: [{ pool: "app" }] } },
+        middlewares: {
+          h: {
+            type: "headers",
+            request: { set: { "x-env": "prod" }, add: { "x-tag": "b" }, remove: ["x-debug"] },
+            response: { set: { "x-frame-options": "DENY" }, remove: ["x-backend"] }
+          }
+        }
+      })
+      const reply = yield* request(proxy.url, { headers: { "x-debug": "1", "x-tag": "a", "x-env": "dev" } })
+      assert.strictEqual(reply.json.headers["x-env"], "prod")
+      assert.strictEqual(reply.json.headers["x-tag"], "a, b")
+      assert.strictEqual(reply.json.headers["x-debug"], undefined)
+      assert.strictEqual(reply.headers["x-frame-options"], "DENY")
+      assert.strictEqual(reply.headers["x-backend"], undefined)
+    }))
+
+  it.scopedLive("answers 502 when the upstream refuses or resets, 504 on route timeout", () =>
+    Effect.gen(function*() {
+      const port = yield* Backends.closedPort
+      const refused = yield* Proxy.make(Proxy.simple([`http://127.0.0.1:${port}`]))
+      const r1 = yield* request(refused.url)
+      assert.strictEqual(r1.status, 502)
+      assert.strictEqual(r1.json.error, "bad_gateway")
+
+      const reset = yield* Backends.make("reset", (req) => req.socket.destroy())
+      const resetting = yield* Proxy.make(Proxy.simple([reset.url]))
+      const r2 = yield* request(resetting.url)
+      assert.strictEqual(r2.status, 502)
+
+      const hang = yield* Backends.make("hang", () => {})
+      const slow = yield* Proxy.make({
+        ...Proxy.simple([hang.url]),
+        routes: { all: { timeout: "200ms", backends: [{ pool: "app" }] } }
+      })
+      const r3 = yield* request(slow.url)
+      assert.strictEqual(r3.status, 504)
+      assert.strictEqual(r3.json.error, "upstream_timeout")
+    }))
+
+  it.scopedLive("rejects ambiguous requests with 400 and closes the connection", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const port = portOf(proxy.url)
+      const cases = [
+        "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nZ\r\n0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nZZ",
+        "GET / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: bad host\r\n\r\n"
+      ]
+      for (const bytes of cases) {
+        const reply = yield* raw(port, bytes)
+        assert.strictEqual(statusOf(reply), 400, JSON.stringify(bytes))
+        assert.match(reply, /"error":"bad_request"/)
+      }
+      assert.strictEqual(a.seen.length, 0)
+    }))
+
+  it.scopedLive("forwards a canonical Content-Length and re-frames chunked bodies", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const port = portOf(proxy.url)
+      const r1 = yield* raw(port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 003\r\nConnection: close\r\n\r\nZZZ")
+      assert.strictEqual(statusOf(r1), 200)
+      assert.strictEqual(a.seen[0]!.headers["content-length"], "3")
+      assert.strictEqual(a.seen[0]!.body.toString(), "ZZZ")
+      const r2 = yield* raw(port, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nZZ\r\n1\r\nY\r\n0\r\n\r\n")
+      assert.strictEqual(statusOf(r2), 200)
+      assert.strictEqual(a.seen[1]!.body.toString(), "ZZY")
+      // re-framed by the client: never the client's Transfer-Encoding as received
+      const framing = a.seen[1]!.headers
+      assert.isTrue(framing["transfer-encoding"] === "chunked" || framing["content-length"] === "3")
+    }))
+
+  it.scopedLive("enforces listener limits: 431, 413 and 408", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        listeners: {
+          web: {
+            address: "127.0.0.1:0",
+            limits: { maxHeaderBytes: 2048, maxHeaderCount: 10, maxBodyBytes: 100, headersTimeout: "300ms", requestTimeout: "600ms" }
+          }
+        }
+      })
+      const port = portOf(proxy.url)
+      const big = yield* raw(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(4000)}\r\n\r\n`)
+      assert.strictEqual(statusOf(big), 431)
+      assert.match(big, /"error":"headers_too_large"/)
+      let many = "GET / HTTP/1.1\r\nHost: a\r\n"
+      for (let i = 0; i < 12; i++) many += `X-H${i}: ${i}\r\n`
+      const tooMany = yield* raw(port, many + "\r\n")
+      assert.strictEqual(statusOf(tooMany), 431)
+      const declared = yield* raw(port, `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n${"x".repeat(101)}`)
+      assert.strictEqual(statusOf(declared), 413)
+      assert.match(declared, /"error":"payload_too_large"/)
+      const chunked = yield* raw(port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n${"x".repeat(128)}\r\n0\r\n\r\n`)
+      assert.strictEqual(statusOf(chunked), 413)
+      const slow = yield* raw(port, "GET / HTTP/1.1\r\nHost: a\r\n", 3000)
+      assert.strictEqual(statusOf(slow), 408)
+      assert.match(slow, /"error":"request_timeout"/)
+      const ok = yield* request(proxy.url, { method: "POST", body: "x".repeat(100) })
+      assert.strictEqual(ok.status, 200)
+    }))
+
+  it.scopedLive("streams uploads: the upstream sees the first bytes before the client has finished", () =>
+    Effect.gen(function*() {
+      let firstChunkAt = 0
+      const a = yield* Backends.make("a", (req, res) => {
+        req.once("data", () => {
+          firstChunkAt = Date.now()
+        })
+        req.on("data", () => {})
+        req.on("end", () => res.end("done"))
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const { finishedAt, status } = yield* Effect.async<{ finishedAt: number; status: number }>((resume) => {
+        const req = http.request(proxy.url, { method: "POST", headers: { "transfer-encoding": "chunked" } }, (res) => {
+          res.resume()
+          res.on("end", () => resume(Effect.succeed({ finishedAt, status: res.statusCode ?? 0 })))
+        })
+        let finishedAt = 0
+        req.write(Buffer.alloc(64 * 1024, 1))
+        setTimeout(() => {
+          finishedAt = Date.now()
+          req.end(Buffer.alloc(1024, 2))
+        }, 400)
+      })
+      assert.strictEqual(status, 200)
+      assert.isAbove(firstChunkAt, 0)
+      assert.isBelow(firstChunkAt, finishedAt)
+    }))
+
+  it.scopedLive("does not buffer the response for a client that does not read", () =>
+    Effect.gen(function*() {
+      let written = 0
+      const a = yield* Backends.make("a", (_req, res) => {
+        res.writeHead(200, { "content-type": "application/octet-stream" })
+        const chunk = Buffer.alloc(64 * 1024)
+        const pump = () => {
+          while (written < 256 * 1024 * 1024) {
+            written += chunk.length
+            if (!res.write(chunk)) return void res.once("drain", pump)
+          }
+          res.end()
+        }
+        pump()
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const socket = net.connect(portOf(proxy.url), "127.0.0.1")
+      socket.pause()
+      socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+      yield* Effect.sleep("1500 millis")
+      socket.destroy()
+      // socket buffers on both sides plus stream high-water marks: a few MiB at most, never the whole body
+      assert.isBelow(written, 32 * 1024 * 1024)
+    }))
+
+  it.scopedLive("aborts the upstream request when the client goes away", () =>
+    Effect.gen(function*() {
+      let upstreamClosed = false
+      const a = yield* Backends.make("a", (req) => {
+        req.socket.once("close", () => {
+          upstreamClosed = true
+        })
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const socket = net.connect(portOf(proxy.url), "127.0.0.1")
+      socket.write("GET /wait HTTP/1.1\r\nHost: a\r\n\r\n")
+      yield* Effect.sleep("300 millis")
+      assert.strictEqual(a.seen.length, 1)
+      socket.destroy()
+      for (let i = 0; i < 40 && !upstreamClosed; i++) yield* Effect.sleep("50 millis")
+      assert.isTrue(upstreamClosed)
+    }))
+
+  it.scopedLive("finishes an in-flight request on shutdown, then stops accepting", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a", (_req, res) => {
+        setTimeout(() => res.end("late"), 400)
+      })
+      const { start } = yield* Effect.promise(() => import("../../../src/Main.js"))
+      const proxy = yield* Effect.promise(() => start(Proxy.withTestDefaults(Proxy.simple([a.url]))))
+      const pending = request(proxy.url).pipe(Effect.fork)
+      const fiber = yield* pending
+      yield* Effect.sleep("100 millis")
+      const closing = yield* Effect.fork(Effect.promise(() => proxy.close()))
+      const reply = yield* fiber.await
+      assert.strictEqual(reply._tag, "Success")
+      if (reply._tag === "Success") {
+        assert.strictEqual(reply.value.status, 200)
+        assert.strictEqual(reply.value.text, "late")
+      }
+      yield* closing.await
+      const after = yield* Effect.either(Effect.tryPromise(() => fetch(proxy.url)))
+      assert.strictEqual(after._tag, "Left")
+    }))
+})
