@@ -1,55 +1,118 @@
 /**
  * Composition root: the only file in `src/` that imports `adapters/`. It wires the ports to undici,
- * prom-client and pino, and exposes the programmatic API (`Switchyard.layer`, `Switchyard.start`).
+ * prom-client, pino and the configuration sources' clients, and exposes the programmatic API
+ * (`Switchyard.layer`, `Switchyard.start`) and the CLI's `run`.
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import * as FileConfigSource from "../adapters/file/FileConfigSource.js"
 import * as PinoLogger from "../adapters/pino/PinoLogger.js"
 import * as PromMetrics from "../adapters/prometheus/PromMetrics.js"
 import * as UndiciUpstream from "../adapters/undici/UndiciUpstream.js"
-import type { ConfigError } from "./config/ConfigError.js"
+import type { ConfigSource } from "../streams/ConfigSource.js"
+import * as Gateway from "../streams/Gateway.js"
+import * as InlineSource from "../streams/InlineSource.js"
+import { resolve } from "node:path"
+import * as ConfigWatcher from "../streams/ConfigWatcher.js"
+import { ConfigError as ConfigErrorClass, type ConfigError } from "./config/ConfigError.js"
 import * as Load from "./config/Load.js"
 import type { SwitchyardConfig } from "./config/Schema.js"
+import { Events } from "./observability/Events.js"
 import type { ListenError } from "./server/HttpListener.js"
-import * as Core from "./Switchyard.js"
+import type { ListenerAddress } from "./Switchyard.js"
 
 /** A running proxy, as a service. */
-export class Proxy extends Context.Tag("switchyard/Switchyard")<Proxy, Core.Instance>() {}
+export class Proxy extends Context.Tag("switchyard/Switchyard")<Proxy, Gateway.Gateway & {
+  /** Replaces the base document (the inline config); validated like a file edit. */
+  readonly reload: (input: unknown) => Effect.Effect<number, ConfigError>
+}>() {}
 
-/** The adapters for one config: undici upstreams, Prometheus metrics, pino logs. */
+/** The adapters for one config: undici upstreams, Prometheus metrics, pino logs, the event bus. */
 export const adapters = (config: SwitchyardConfig) =>
   Layer.mergeAll(
     UndiciUpstream.layer,
     PromMetrics.layer({ defaultMetrics: config.observability.metrics.enabled }),
-    PinoLogger.layer(config.observability.logs)
+    PinoLogger.layer(config.observability.logs),
+    Events.layer
   )
 
-/** Decodes a config document value (the shape of a YAML/JSON file) or passes a decoded one through. */
-const decodeInput = (input: unknown, origin: string) => Load.decode(input, origin)
+/** The dynamic sources a config names (`sources.etcd`, `sources.consul`), after the base source. */
+const dynamicSources = (_config: SwitchyardConfig): Effect.Effect<ReadonlyArray<ConfigSource>, never, Scope.Scope> =>
+  Effect.succeed([])
+
+const env = process.env
+
+const isDocument = (input: unknown): input is Record<string, unknown> =>
+  input !== null && typeof input === "object" && !Array.isArray(input)
 
 /**
- * The proxy as a scoped `Layer`: listening once built, drained and closed when its scope closes.
+ * The proxy as a scoped `Layer`: listening and serving the given config once built; drained and closed
+ * when its scope closes. Fails with a `ConfigError` listing every problem of the document.
  *
  * @example
- * import { Effect, Layer } from "effect"
+ * import { Effect } from "effect"
  * import { Switchyard } from "switchyard"
  * const program = Effect.gen(function*() {
  *   const proxy = yield* Switchyard.Proxy
- *   console.log(proxy.listeners().web?.url)
+ *   console.log(proxy.core.listeners().web?.url)
  * })
- * Effect.runPromise(Effect.scoped(Layer.build(Switchyard.layer(doc)).pipe(Effect.flatMap((ctx) => Effect.provide(program, ctx)))))
+ * Effect.runPromise(program.pipe(Effect.provide(Switchyard.layer(doc))))
  */
 export const layer = (input: unknown, origin = "<inline config>"): Layer.Layer<Proxy, ConfigError | ListenError> =>
   Layer.unwrapEffect(
-    Effect.map(decodeInput(input, origin), (config) =>
-      Layer.scoped(Proxy, Core.make(config)).pipe(Layer.provide(adapters(config))))
+    Effect.map(Load.decode(input, origin), (config) =>
+      Layer.scoped(
+        Proxy,
+        Effect.gen(function*() {
+          const inline = yield* InlineSource.make(origin, isDocument(input) ? input : {})
+          const sources = [inline.source, ...(yield* dynamicSources(config))]
+          const gateway = yield* Gateway.make(config, sources, env)
+          yield* gateway.plane.first
+          return {
+            ...gateway,
+            reload: (next: unknown) =>
+              Effect.gen(function*() {
+                yield* Load.decode(next, origin)
+                yield* inline.set(isDocument(next) ? next : {})
+                // the watcher picks the change up; wait until it is the one being served
+                const target = gateway.plane.version() + 1
+                while (gateway.plane.version() < target) yield* Effect.sleep("5 millis")
+                return gateway.plane.version()
+              }).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => undefined as never }))
+          }
+        })
+      ).pipe(Layer.provide(adapters(config))))
   )
+
+/**
+ * Reads, interpolates, applies the environment overrides to, decodes and validates a config file — the
+ * same path the config plane takes on every reload. Fails with every problem found.
+ */
+export const loadFile = (file: string): Effect.Effect<SwitchyardConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const snapshot = yield* FileConfigSource.read(resolve(file), env)
+    const merged = ConfigWatcher.merge(snapshot, [], env)
+    if (merged.problems.length > 0) return yield* new ConfigErrorClass({ problems: merged.problems })
+    return yield* Load.decode(merged.raw, merged.origin)
+  })
+
+/** Runs the proxy on a config file until interrupted (the CLI's `run`). */
+export const runFile = (file: string): Effect.Effect<never, ConfigError | ListenError, never> =>
+  Effect.gen(function*() {
+    const config = yield* loadFile(file)
+    const source = FileConfigSource.make(file, { watch: config.sources.file.watch, env })
+    return yield* Effect.gen(function*() {
+      const sources = [source, ...(yield* dynamicSources(config))]
+      yield* Gateway.make(config, sources, env)
+      return yield* Effect.never
+    }).pipe(Effect.scoped, Effect.provide(adapters(config)))
+  })
 
 /** A running proxy started from a promise-based API (for embedding in test suites). */
 export interface Handle {
   /** URL of the first listener, e.g. `http://127.0.0.1:54321`. */
   readonly url: string
   /** Every listener's address by name. */
-  readonly listeners: Readonly<Record<string, Core.ListenerAddress>>
+  readonly listeners: Readonly<Record<string, ListenerAddress>>
   /** The admin API's URL, when enabled. */
   readonly adminUrl: string | undefined
   /** Applies a new config document (validated; the old one keeps serving when it is invalid). */
@@ -59,7 +122,7 @@ export interface Handle {
 }
 
 /**
- * Starts a proxy from a config document value and resolves once it listens.
+ * Starts a proxy from a config document value and resolves once it serves it.
  * Rejects with a `ConfigError` (every problem listed) or a `ListenError`.
  *
  * @example
@@ -77,14 +140,14 @@ export const start = async (input: unknown, origin = "<inline config>"): Promise
   const scope = Effect.runSync(Scope.make())
   try {
     const context = await Effect.runPromise(Layer.buildWithScope(layer(input, origin), scope))
-    const instance = Context.get(context, Proxy)
-    const listeners = instance.listeners()
+    const proxy = Context.get(context, Proxy)
+    const listeners = proxy.core.listeners()
     const first = Object.values(listeners)[0]
     return {
       url: first?.url ?? "",
       listeners,
-      adminUrl: instance.admin?.url,
-      reload: (next) => Effect.runPromise(Effect.flatMap(Load.decode(next, origin), instance.apply)),
+      adminUrl: proxy.admin?.url,
+      reload: (next) => Effect.runPromise(proxy.reload(next)),
       close: () => Effect.runPromise(Scope.close(scope, Exit.void))
     }
   } catch (error) {

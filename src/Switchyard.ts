@@ -1,5 +1,5 @@
 /**
- * The proxy as one scoped resource: pools, listeners, the admin API and the active config, written
+ * The data plane as one scoped resource: pools, listeners and the active config, written
  * against ports only (`Upstream`, `Metrics`, `AccessLog`); `Main.ts` provides the adapters.
  *
  * `apply` is the one way a configuration becomes active, at start and on every reload: open the pools
@@ -8,7 +8,6 @@
  * retire pools that are gone. Any failure before the swap leaves the running config untouched.
  */
 import { Effect, Exit, Scope } from "effect"
-import * as AdminApi from "./admin/AdminApi.js"
 import { compile } from "./config/Compile.js"
 import type { ConfigError } from "./config/ConfigError.js"
 import type { ListenerConfig, SwitchyardConfig } from "./config/Schema.js"
@@ -34,20 +33,13 @@ export interface Instance {
   readonly active: ActiveConfigState
   /** Bound listeners by name. */
   readonly listeners: () => Readonly<Record<string, ListenerAddress>>
-  /** The admin listener, when enabled. */
-  readonly admin: ListenerAddress | undefined
   /** Ready: a valid config is applied and every listener is bound. */
   readonly ready: () => boolean
   /** Validates, compiles and swaps in a new config; returns the new version. Rejects and keeps the old on error. */
   readonly apply: (config: SwitchyardConfig) => Effect.Effect<number, ConfigError | HttpListener.ListenError>
 }
 
-export interface Options {
-  /** Extra admin endpoints (the dynamic config plane adds its own). */
-  readonly adminRoutes?: ReadonlyArray<AdminApi.AdminRoute>
-}
-
-const urlOf = (host: string, port: number, scheme = "http") => {
+export const urlOf = (host: string, port: number, scheme = "http") => {
   const h = host === "" || host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host
   return `${scheme}://${h}:${port}`
 }
@@ -58,11 +50,13 @@ interface ListenerEntry {
   readonly scope: Scope.CloseableScope
 }
 
-/** Starts the proxy on `config`; closing the scope drains listeners (up to `shutdownTimeout`) and closes pools. */
+/**
+ * Binds the listeners of `config` and returns the instance; routes, pools and middlewares become active
+ * with the first `apply`. Closing the scope drains listeners (up to `shutdownTimeout`) and closes pools.
+ */
 export const make = (
-  config: SwitchyardConfig,
-  options: Options = {}
-): Effect.Effect<Instance, ConfigError | HttpListener.ListenError, Upstream | Metrics | AccessLog | Scope.Scope> =>
+  config: SwitchyardConfig
+): Effect.Effect<Instance, HttpListener.ListenError, Upstream | Metrics | AccessLog | Scope.Scope> =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
     const accessLog = yield* AccessLog
@@ -134,8 +128,9 @@ export const make = (
       )
     )
 
-    yield* apply(config)
-    metrics.configReload("applied")
+    // Listeners are bound at once, before any route config is applied: until then requests get
+    // 503 not_ready (fail closed), never a refused connection or a 404.
+    yield* reconcileListeners(config)
 
     const ready = () => {
       const current = active.current
@@ -144,27 +139,8 @@ export const make = (
       return true
     }
 
-    let admin: ListenerAddress | undefined
-    if (config.admin.address !== null) {
-      const bound = yield* AdminApi.bind(config.admin.address, {
-        active,
-        ready,
-        token: config.admin.token,
-        routes: options.adminRoutes ?? []
-      })
-      admin = { host: bound.host, port: bound.port, url: urlOf(bound.host, bound.port) }
-    }
-
-    yield* Effect.logInfo("switchyard started").pipe(
-      Effect.annotateLogs({
-        listeners: Object.fromEntries([...listeners].map(([n, e]) => [n, urlOf(e.bound.host, e.bound.port)])),
-        admin: admin?.url ?? null
-      })
-    )
-
     return {
       active,
-      admin,
       ready,
       apply,
       listeners: () => {

@@ -26,6 +26,11 @@ export interface ConfigSnapshot {
    * A snapshot with problems makes the merged config invalid, so the last good one keeps serving.
    */
   readonly problems: ReadonlyArray<ConfigProblem>
+  /**
+   * Only for the base layer (the `--config` file, or the document given to `Switchyard.start`): the whole
+   * document, undecoded. Listeners, admin, observability and sources come from it alone.
+   */
+  readonly document?: Readonly<Record<string, unknown>>
 }
 
 /** A source that could not be read; sources retry these themselves and keep their last snapshot. */

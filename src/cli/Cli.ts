@@ -3,12 +3,10 @@
  * SIGTERM/SIGINT interrupt the main fiber: listeners stop accepting, requests in flight finish (up to
  * `shutdownTimeout`), pools close, and the process exits 0.
  */
-import { NodeFileSystem, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect } from "effect"
 import { ConfigError, format } from "../config/ConfigError.js"
-import * as Load from "../config/Load.js"
-import { adapters, Proxy } from "../Main.js"
-import * as Core from "../Switchyard.js"
+import { loadFile, runFile } from "../Main.js"
 
 const USAGE = `usage:
   switchyard [run] --config FILE       run the proxy
@@ -43,13 +41,6 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
 const problems = (error: unknown) =>
   error instanceof ConfigError ? format(error.problems) : error instanceof Error ? error.message : String(error)
 
-const run = (file: string) =>
-  Effect.gen(function*() {
-    const config = yield* Load.loadFile(file)
-    return yield* Layer.launch(
-      Layer.scoped(Proxy, Core.make(config)).pipe(Layer.provide(adapters(config)))
-    )
-  })
 
 const main = Effect.gen(function*() {
   const args = parseArgs(process.argv.slice(2))
@@ -63,7 +54,7 @@ const main = Effect.gen(function*() {
     return yield* Effect.sync(() => process.exit(2))
   }
   if (args.command === "validate") {
-    const result = yield* Effect.either(Load.loadFile(args.config))
+    const result = yield* Effect.either(loadFile(args.config))
     if (result._tag === "Left") {
       yield* Console.error(problems(result.left))
       return yield* Effect.sync(() => process.exit(1))
@@ -72,11 +63,11 @@ const main = Effect.gen(function*() {
     return
   }
   const file = args.config
-  yield* run(file).pipe(
+  yield* runFile(file).pipe(
     Effect.catchAll((error) =>
       Console.error(problems(error)).pipe(Effect.zipRight(Effect.sync(() => process.exit(1))))
     )
   )
 })
 
-NodeRuntime.runMain(main.pipe(Effect.provide(NodeFileSystem.layer)))
+NodeRuntime.runMain(main, { disablePrettyLogger: true })

@@ -41,7 +41,7 @@ const parseOptions: AST.ParseOptions = { errors: "all", onExcessProperty: "error
 // paths and problems
 // ---------------------------------------------------------------------------------------------------------
 
-const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/
+const SIMPLE_KEY = /^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/
 
 /** `["routes", "api", "backends", 0, "pool"]` → `routes.api.backends[0].pool`; odd keys as `["a.b"]`. */
 export const formatPath = (path: Path): string =>

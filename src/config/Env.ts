@@ -1,0 +1,73 @@
+/**
+ * Environment overrides (CONTRACT §3): `SWITCHYARD__a__b__c=value` sets key path `a.b.c` of the document;
+ * the value is read as a YAML scalar or flow collection (`5s`, `true`, `[{url: "http://…"}]`).
+ * Overrides are applied on the file's document before decoding, so they are checked like the file.
+ */
+import { parse } from "yaml"
+import type { ConfigProblem } from "./ConfigError.js"
+import type { Env as Environment } from "./Load.js"
+
+export interface Override {
+  readonly variable: string
+  readonly path: ReadonlyArray<string>
+  readonly value: unknown
+}
+
+/** Reads the overrides under `prefix` (sorted by variable name, so the result does not depend on env order). */
+export const overrides = (env: Environment, prefix: string): { overrides: Array<Override>; problems: Array<ConfigProblem> } => {
+  const out: Array<Override> = []
+  const problems: Array<ConfigProblem> = []
+  if (prefix === "") return { overrides: out, problems }
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith(prefix)) continue
+    const text = env[variable]
+    if (text === undefined) continue
+    const path = variable.slice(prefix.length).split("__")
+    if (path.some((key) => key === "")) {
+      problems.push({ file: `env:${variable}`, path: "", message: `expected ${prefix}key__key…=value, found an empty key in ${variable}` })
+      continue
+    }
+    let value: unknown
+    try {
+      value = text === "" ? "" : parse(text)
+    } catch (error) {
+      problems.push({
+        file: `env:${variable}`,
+        path: path.join("."),
+        message: `expected a YAML scalar or flow collection, found ${JSON.stringify(text)} (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`
+      })
+      continue
+    }
+    out.push({ variable, path, value })
+  }
+  return { overrides: out, problems }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/** A copy of `document` with every override set (intermediate maps created as needed). */
+export const apply = (document: Readonly<Record<string, unknown>>, list: ReadonlyArray<Override>): Record<string, unknown> => {
+  const root: Record<string, unknown> = { ...document }
+  for (const { path, value } of list) {
+    let node = root
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i]!
+      const child = node[key]
+      const copy = isRecord(child) ? { ...child } : {}
+      node[key] = copy
+      node = copy
+    }
+    node[path[path.length - 1]!] = value
+  }
+  return root
+}
+
+/** Which variable set a key path (for naming the origin of a problem). */
+export const originOf = (list: ReadonlyArray<Override>, path: ReadonlyArray<PropertyKey>): string | undefined => {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const o = list[i]!
+    if (o.path.length <= path.length && o.path.every((key, j) => String(path[j]) === key)) return `env:${o.variable}`
+  }
+  return undefined
+}

@@ -1,0 +1,251 @@
+/**
+ * The configuration plane: every source's snapshots merged in the contract's layer order
+ * (file < env < etcd < consul < admin API, later wins per entity name), bursts coalesced, unchanged
+ * results skipped, the result decoded and validated as a whole, then applied — or rejected, logged,
+ * counted and published as `config.rejected` while the last good config keeps serving.
+ *
+ * Nothing is applied until every source has delivered its first snapshot (fail closed: the proxy is
+ * not ready rather than serving a partial config). A source that is down keeps its last snapshot.
+ * Admin writes go through the same merge and validation synchronously, so `PUT /config/...` can answer
+ * 400 with the problems and change nothing.
+ */
+import { Effect, Queue, Stream } from "effect"
+import { ConfigError, type ConfigProblem } from "../src/config/ConfigError.js"
+import * as Env from "../src/config/Env.js"
+import * as Load from "../src/config/Load.js"
+import type { SwitchyardConfig } from "../src/config/Schema.js"
+import { Events, now } from "../src/observability/Events.js"
+import { Metrics } from "../src/observability/Metrics.js"
+import { canonical } from "../src/pool/Pool.js"
+import type { ConfigSnapshot, ConfigSource, DynamicEntities } from "./ConfigSource.js"
+
+export const kinds = ["routes", "pools", "middlewares"] as const
+export type Kind = (typeof kinds)[number]
+
+export interface ConfigPlane {
+  /** Version of the config being served; 0 before the first one. */
+  readonly version: () => number
+  /** Upserts one entity in the admin layer; fails (changing nothing) when it or the merged config is invalid. */
+  readonly put: (kind: Kind, name: string, raw: unknown) => Effect.Effect<number, ConfigError>
+  /** Removes one entity from the admin layer; `undefined` when the admin layer does not have it. */
+  readonly remove: (kind: Kind, name: string) => Effect.Effect<number | undefined, ConfigError>
+  /** The outcome of the first complete merge: the applied version, or why it was rejected. */
+  readonly first: Effect.Effect<number, ConfigError>
+}
+
+export interface WatcherOptions {
+  /** Sources in layer order; exactly one (the first) carries the base `document`. */
+  readonly sources: ReadonlyArray<ConfigSource>
+  readonly env: Load.Env
+  readonly apply: (config: SwitchyardConfig) => Effect.Effect<number, unknown>
+  /** Coalescing window for bursts of changes. */
+  readonly debounce?: number
+}
+
+type Layer = { readonly origin: string; readonly entities: DynamicEntities }
+
+const emptyAdmin = (): Record<Kind, Record<string, unknown>> => ({ routes: {}, pools: {}, middlewares: {} })
+
+interface Merged {
+  readonly raw: Record<string, unknown>
+  readonly problems: ReadonlyArray<ConfigProblem>
+  readonly origin: (path: ReadonlyArray<PropertyKey>) => string
+  readonly key: string
+}
+
+/** Layers → one undecoded document, plus who owns each entity (for naming the origin of a problem). */
+export const merge = (
+  base: ConfigSnapshot,
+  layers: ReadonlyArray<Layer>,
+  env: Load.Env
+): Merged => {
+  const document = base.document ?? {}
+  const sources = document["sources"] as { env?: { prefix?: unknown } } | undefined
+  const prefix = typeof sources?.env?.prefix === "string" ? sources.env.prefix : "SWITCHYARD__"
+  const envResult = Env.overrides(env, prefix)
+  const withEnv = Env.apply(document, envResult.overrides)
+  const owners = new Map<string, string>()
+  const raw: Record<string, unknown> = { ...withEnv }
+  const problems: Array<ConfigProblem> = [...base.problems, ...envResult.problems]
+  for (const kind of kinds) {
+    const own = withEnv[kind]
+    const entities: Record<string, unknown> = own !== null && typeof own === "object" && !Array.isArray(own) ? { ...own as object } : {}
+    for (const layer of layers) {
+      for (const [name, value] of Object.entries(layer.entities[kind])) {
+        entities[name] = value
+        owners.set(`${kind}\u0000${name}`, `${layer.origin}${kind}/${name}`)
+      }
+    }
+    if (own !== undefined || Object.keys(entities).length > 0) raw[kind] = entities
+  }
+  const origin = (path: ReadonlyArray<PropertyKey>) => {
+    if (path.length >= 2) {
+      const owner = owners.get(`${String(path[0])}\u0000${String(path[1])}`)
+      if (owner !== undefined) return owner
+    }
+    return Env.originOf(envResult.overrides, path) ?? base.source.replace(/^file:/, "")
+  }
+  return { raw, problems, origin, key: canonical(raw) }
+}
+
+export const make = (options: WatcherOptions) =>
+  Effect.gen(function*() {
+    const events = yield* Events
+    const metrics = yield* Metrics
+    const lock = yield* Effect.makeSemaphore(1)
+    const latest = new Map<string, ConfigSnapshot>()
+    const changed = new Set<string>()
+    let admin = emptyAdmin()
+    let version = 0
+    let lastKey: string | undefined
+    const first = yield* Effect.makeLatch(false)
+    let firstOutcome: { readonly version: number } | { readonly error: ConfigError } | undefined
+
+    const complete = () => options.sources.every((s) => latest.has(s.name))
+
+    const mergedWith = (adminLayer: Record<Kind, Record<string, unknown>>): Merged | undefined => {
+      if (!complete()) return undefined
+      const snapshots = options.sources.map((source) => latest.get(source.name)!)
+      const base = snapshots.find((s) => s.document !== undefined) ?? snapshots[0]!
+      const layers: Array<Layer> = []
+      const problems: Array<ConfigProblem> = []
+      for (const snapshot of snapshots) {
+        if (snapshot === base) continue
+        layers.push({ origin: snapshot.source.endsWith("/") ? snapshot.source : `${snapshot.source}/`, entities: snapshot.entities })
+        problems.push(...snapshot.problems)
+      }
+      layers.push({ origin: "admin:", entities: adminLayer })
+      const merged = merge(base, layers, options.env)
+      return { ...merged, problems: [...merged.problems, ...problems] }
+    }
+
+    const settleFirst = (outcome: { readonly version: number } | { readonly error: ConfigError }) =>
+      Effect.suspend(() => {
+        if (firstOutcome !== undefined) return Effect.void
+        firstOutcome = outcome
+        return first.open
+      })
+
+    const reject = (error: ConfigError, sources: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        metrics.configReload("rejected")
+        yield* events.publish({ type: "config.rejected", time: now(), sources, errors: error.problems })
+        yield* Effect.logError("configuration rejected; the last good configuration keeps serving").pipe(
+          Effect.annotateLogs({ sources, problems: error.problems })
+        )
+        yield* settleFirst({ error })
+      })
+
+    /** Decodes and applies `merged`; fails with the problems when it is invalid. */
+    const attempt = (merged: Merged, sources: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const decoded = merged.problems.length > 0
+          ? yield* Effect.either(Effect.flatMap(Effect.either(Load.decode(merged.raw, merged.origin)), (result) =>
+            Effect.fail(new ConfigError({ problems: [...merged.problems, ...(result._tag === "Left" ? result.left.problems : [])] }))))
+          : yield* Effect.either(Load.decode(merged.raw, merged.origin))
+        if (decoded._tag === "Left") return yield* Effect.fail(decoded.left)
+        const applied = yield* Effect.either(options.apply(decoded.right))
+        if (applied._tag === "Left") {
+          const cause = applied.left
+          return yield* Effect.fail(cause instanceof ConfigError ? cause : new ConfigError({
+            problems: [{ file: merged.origin([]), path: "", message: cause instanceof Error ? cause.message : String(cause) }]
+          }))
+        }
+        version = applied.right
+        lastKey = merged.key
+        metrics.configReload("applied")
+        yield* events.publish({ type: "config.applied", time: now(), version, sources })
+        yield* Effect.logInfo("configuration applied").pipe(Effect.annotateLogs({ version, sources }))
+        yield* settleFirst({ version })
+        return version
+      })
+
+    const reconcile = lock.withPermits(1)(Effect.gen(function*() {
+      const merged = mergedWith(admin)
+      if (merged === undefined) return
+      const sources = [...changed]
+      changed.clear()
+      if (merged.key === lastKey && merged.problems.length === 0) return
+      yield* attempt(merged, sources).pipe(
+        Effect.tap(() => Effect.void),
+        Effect.catchAll((error) => {
+          // the same broken input is reported once, not on every unrelated event
+          lastKey = merged.key
+          return reject(error, sources)
+        })
+      )
+    }))
+
+    const writeAdmin = (next: Record<Kind, Record<string, unknown>>, source: string) =>
+      lock.withPermits(1)(Effect.gen(function*() {
+        const merged = mergedWith(next)
+        if (merged === undefined) {
+          // not every source has answered yet: keep the write; it takes part in the first merge
+          admin = next
+          return version
+        }
+        if (merged.key === lastKey && merged.problems.length === 0) {
+          admin = next
+          return version
+        }
+        const result = yield* Effect.either(attempt(merged, [source]))
+        if (result._tag === "Left") {
+          metrics.configReload("rejected")
+          yield* events.publish({ type: "config.rejected", time: now(), sources: [source], errors: result.left.problems })
+          return yield* Effect.fail(result.left)
+        }
+        admin = next
+        return result.right
+      }))
+
+    const put = (kind: Kind, name: string, raw: unknown) =>
+      Effect.gen(function*() {
+        yield* Load.decodeEntity(kind, name, raw, `admin:${kind}/${name}`)
+        const next = { ...admin, [kind]: { ...admin[kind], [name]: raw } }
+        return yield* writeAdmin(next, `admin:${kind}/${name}`)
+      })
+
+    const remove = (kind: Kind, name: string) =>
+      Effect.suspend(() => {
+        if (!(name in admin[kind])) return Effect.succeed(undefined)
+        const entities = { ...admin[kind] }
+        delete entities[name]
+        return writeAdmin({ ...admin, [kind]: entities }, `admin:${kind}/${name}`)
+      })
+
+    // A change is a signal; the merge reads the latest snapshot of every source. After a signal the loop
+    // waits `debounce` to take in the rest of a burst, so a steady flood of changes cannot starve it.
+    const signals = yield* Queue.sliding<void>(1)
+    yield* Stream.mergeAll(
+      options.sources.map((source) => Stream.map(source.snapshots, (snapshot) => [source.name, snapshot] as const)),
+      { concurrency: "unbounded" }
+    ).pipe(
+      Stream.runForEach(([name, snapshot]) =>
+        Effect.suspend(() => {
+          latest.set(name, snapshot)
+          changed.add(snapshot.source)
+          return Queue.offer(signals, undefined)
+        })
+      ),
+      Effect.forkScoped
+    )
+    yield* Queue.take(signals).pipe(
+      Effect.zipRight(Effect.sleep(options.debounce ?? 20)),
+      Effect.zipRight(reconcile),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    return {
+      version: () => version,
+      put,
+      remove,
+      first: first.await.pipe(
+        Effect.flatMap(() =>
+          firstOutcome !== undefined && "version" in firstOutcome ? Effect.succeed(firstOutcome.version) : Effect.fail(
+            firstOutcome !== undefined && "error" in firstOutcome ? firstOutcome.error : new ConfigError({ problems: [] })
+          )
+        )
+      )
+    } satisfies ConfigPlane
+  })

@@ -1,0 +1,150 @@
+import { assert, layer } from "@effect/vitest"
+import { Chunk, Effect, Layer, Option, Stream } from "effect"
+import { Range } from "etcd3"
+import * as EtcdConfigSource from "../../../adapters/etcd/EtcdConfigSource.js"
+import { captureLogs, configSourceContract, quietLogs, record } from "../../streams/ConfigSource.contract.js"
+import { Etcd } from "../../support/etcd.js"
+
+const fast: EtcdConfigSource.Options = { backoff: { initial: "20 millis", max: "200 millis" }, requestTimeout: "2 seconds" }
+
+const sourceOver = (prefix: string, credentials: { username: string | null; password: string | null } = { username: null, password: null }) =>
+  Effect.flatMap(Etcd, (etcd) => EtcdConfigSource.make({ endpoints: [etcd.endpoint], prefix, ...credentials }, fast))
+
+const route = (pool: string) => JSON.stringify({ backends: [{ pool }] })
+
+configSourceContract<Etcd>("EtcdConfigSource", {
+  layer: Etcd.layer(),
+  kind: "etcd",
+  prefix: (id) => `/switchyard-test/${id}/`,
+  source: (prefix) => sourceOver(prefix),
+  put: (key, value) => Effect.flatMap(Etcd, (etcd) => etcd.put(key, value)),
+  remove: (key) => Effect.flatMap(Etcd, (etcd) => etcd.remove(key)),
+  stopServer: Effect.flatMap(Etcd, (etcd) => etcd.stop),
+  startServer: Effect.flatMap(Etcd, (etcd) => etcd.start),
+  disconnect: Effect.flatMap(Etcd, (etcd) => etcd.partition),
+  reconnect: Effect.flatMap(Etcd, (etcd) => etcd.heal),
+  extraTests: (it) => {
+    it.scoped("re-reads at the head when the store was compacted past the revision it would watch from", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const logs = yield* captureLogs
+        const prefix = "/switchyard-test/compaction/"
+        yield* etcd.put(`${prefix}routes/old`, route("old"))
+        const chunks = yield* Effect.gen(function*() {
+          const source = yield* sourceOver(prefix)
+          // pull-driven: after the first snapshot the consumer pauses, so no watch is open yet
+          const pull = yield* Stream.toPull(source.snapshots)
+          const first = yield* pull
+          yield* etcd.put(`${prefix}routes/new`, route("new"))
+          yield* etcd.remove(`${prefix}routes/old`)
+          const compacted = yield* etcd.compact
+          const next = yield* pull.pipe(Effect.timeout("10 seconds"))
+          return { first: Chunk.toReadonlyArray(first), next: Chunk.toReadonlyArray(next), compacted }
+        }).pipe(Effect.provide(logs.layer), Effect.orDie)
+        assert.deepStrictEqual(chunks.first.map((s) => Object.keys(s.entities.routes)), [["old"]])
+        const latest = chunks.next[chunks.next.length - 1]!
+        assert.deepStrictEqual(Object.keys(latest.entities.routes), ["new"])
+        assert.isAtLeast(Number(latest.revision), Number(chunks.compacted))
+        const warnings = (yield* logs.entries).filter((e) => e.level === "WARN")
+        assert.deepStrictEqual(warnings.map((e) => e.annotations["error.type"]), ["Compacted"])
+        assert.strictEqual(warnings[0]?.annotations["switchyard.config.source"], `etcd:${prefix}`)
+      }))
+
+    it.scoped("skips re-reads that find the same revision and content (a reconnection to an unchanged store)", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const prefix = "/switchyard-test/unchanged/"
+        yield* etcd.put(`${prefix}routes/api`, route("api"))
+        const recorder = yield* record(yield* sourceOver(prefix))
+        yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes)
+        yield* etcd.partition
+        yield* Effect.sleep("300 millis")
+        yield* etcd.heal
+        // a write elsewhere proves the source is watching again before we count
+        yield* etcd.put(`${prefix}routes/probe`, route("probe"))
+        yield* recorder.awaitSnapshot("routes.probe", (s) => "probe" in s.entities.routes)
+        const emitted = yield* recorder.snapshots
+        assert.deepStrictEqual(emitted.map((s) => Object.keys(s.entities.routes).sort()), [["api"], ["api", "probe"]])
+      }))
+
+    it.scoped("ends its stream when the scope of make closes", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.scoped(
+          Effect.gen(function*() {
+            const source = yield* sourceOver("/switchyard-test/closing/")
+            return source.snapshots
+          })
+        ).pipe(Effect.flatMap((snapshots) => Stream.runCollect(snapshots).pipe(Effect.timeout("5 seconds"), Effect.exit)))
+        assert.isTrue(exit._tag === "Success", "the stream ended instead of running on")
+      }))
+  }
+})
+
+const rootPassword = "root-secret"
+
+layer(Layer.merge(Etcd.layer({ auth: { rootPassword } }), quietLogs), { excludeTestServices: true, timeout: "60 seconds" })(
+  "EtcdConfigSource with authentication",
+  (it) => {
+    const addReader = (user: string, password: string, prefix: string) =>
+      Effect.flatMap(Etcd, (etcd) =>
+        etcd.withClient(async (client) => {
+          await client.role(`${user}-role`).create()
+          await client.role(`${user}-role`).grant({ permission: "Read", range: Range.prefix(prefix) })
+          await client.user(user).create(password)
+          await client.user(user).addRole(`${user}-role`)
+        }))
+
+    it.scoped("keeps retrying with a wrong password, emitting nothing, and recovers once the password is right", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const logs = yield* captureLogs
+        const prefix = "/switchyard-auth/wrong/"
+        yield* addReader("wrong", "actual-password", prefix)
+        yield* etcd.put(`${prefix}routes/api`, route("api"))
+        const recorder = yield* record(yield* sourceOver(prefix, { username: "wrong", password: "configured-password" })).pipe(
+          Effect.provide(logs.layer)
+        )
+        yield* Effect.sleep("800 millis")
+        assert.deepStrictEqual(yield* recorder.snapshots, [])
+        yield* recorder.assertRunning
+        const warnings = (yield* logs.entries).filter((e) => e.level === "WARN")
+        assert.isAtLeast(warnings.length, 2, "it retried")
+        assert.isTrue(warnings.every((e) => e.annotations["error.type"] === "Unauthorized"))
+        yield* etcd.withClient((client) => client.user("wrong").setPassword("configured-password"))
+        const snapshot = yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes)
+        assert.deepStrictEqual(Object.keys(snapshot.entities.routes), ["api"])
+      }))
+
+    it.scoped("re-authenticates after its token is invalidated (auth disabled and re-enabled)", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const prefix = "/switchyard-auth/cycle/"
+        yield* addReader("cycle", "pw", prefix)
+        const recorder = yield* record(yield* sourceOver(prefix, { username: "cycle", password: "pw" }))
+        yield* recorder.awaitSnapshot("a first snapshot", () => true)
+        // etcd drops every simple token when auth is disabled
+        yield* etcd.withClient(async (client) => {
+          await client.auth.authDisable({})
+          await client.auth.authEnable({})
+        })
+        yield* etcd.put(`${prefix}routes/api`, route("api"))
+        yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes)
+        yield* recorder.assertRunning
+      }))
+
+    it.scoped("re-authenticates after etcd restarts (simple tokens do not survive a restart)", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const prefix = "/switchyard-auth/restart/"
+        yield* addReader("restart", "pw", prefix)
+        const recorder = yield* record(yield* sourceOver(prefix, { username: "restart", password: "pw" }))
+        yield* recorder.awaitSnapshot("a first snapshot", () => true)
+        yield* etcd.stop
+        yield* etcd.start
+        yield* etcd.put(`${prefix}routes/api`, route("api"))
+        yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes, "15 seconds")
+        const latest = yield* recorder.snapshots
+        assert.isTrue(Option.isSome(Option.fromNullable(latest[latest.length - 1])))
+      }))
+  }
+)
