@@ -239,13 +239,18 @@ const needsSwitchyard = opts.targets.includes("switchyard") || opts.streamTarget
 results.switchyardBuild = needsSwitchyard ? SWITCHYARD_CLI : undefined
 const backend = await startBackend()
 log(`backend on ports ${backend.ports.join(", ")} (pid ${backend.pid})`)
+let failed
 try {
   if (opts.scenarios.includes("throughput")) results.throughput = await throughput(backend)
   if (opts.scenarios.includes("stream")) results.stream = await stream(backend)
+} catch (error) {
+  failed = error
+  results.error = error.message
+  console.error(`[bench] error: ${error.message}`)
 } finally {
   await stop(backend.child)
 }
 mkdirSync(path.dirname(opts.out), { recursive: true })
 writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n")
-log(`results written to ${path.relative(process.cwd(), opts.out) || opts.out}`)
-process.exit(0)
+log(`results written to ${opts.out}`)
+process.exit(failed ? 1 : 0)
