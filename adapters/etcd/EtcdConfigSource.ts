@@ -159,20 +159,20 @@ const makeClients = (name: string, options: IOptions): Effect.Effect<Clients, ne
           current = undefined
         })
     )
-    const lease = Effect.acquireRelease(
-      Effect.suspend(() =>
-        // after the scope closed, wait for `snapshots` to be interrupted rather than reconnect
-        closed ? Effect.never : Effect.try({
+    const lease = Effect.suspend(() =>
+      // after the scope closed, wait (interruptibly) for `snapshots` to be interrupted: no reconnection
+      closed ? Effect.never : Effect.acquireRelease(
+        Effect.try({
           try: () => ({ client: create(), poisoned: false }),
           catch: (cause) => new ConfigSourceError({ source: name, reason: "Protocol", cause })
-        })
-      ),
-      (state) =>
-        Effect.sync(() => {
-          if (!state.poisoned) return
-          if (current === state.client) current = undefined
-          state.client.close()
-        })
+        }),
+        (state) =>
+          Effect.sync(() => {
+            if (!state.poisoned) return
+            if (current === state.client) current = undefined
+            state.client.close()
+          })
+      )
     ).pipe(Effect.map((state): Lease => ({ client: state.client, poison: Effect.sync(() => void (state.poisoned = true)) })))
     return { lease }
   })
@@ -238,19 +238,26 @@ const changes = (
       Effect.try({
         try: () => {
           const watcher = client.watch().prefix(prefix).startRevision(fromRevision).watcher()
+          const state = { watcher, dropped: false }
           watcher.on("connected", () => Deferred.unsafeDone(connected, Exit.void))
           watcher.on("data", (response: IWatchResponse) => {
             if (response.events.length > 0) signals.unsafeOffer(undefined)
           })
           watcher.on("disconnected", (cause) => fail(new ConfigSourceError({ source: name, reason: "Unreachable", cause })))
-          watcher.on("error", (cause) => fail(toSourceError(name, cause)))
-          watcher.on("end", () =>
-            fail(new ConfigSourceError({ source: name, reason: "Protocol", cause: new Error("the watch ended") })))
-          return watcher
+          watcher.on("error", (cause) => {
+            // a watch cancelled by etcd is already detached from the client's watch manager
+            state.dropped = true
+            fail(toSourceError(name, cause))
+          })
+          watcher.on("end", () => {
+            state.dropped = true
+            fail(new ConfigSourceError({ source: name, reason: "Protocol", cause: new Error("the watch ended") }))
+          })
+          return state
         },
         catch: (cause) => toSourceError(name, cause)
       }),
-      cancelWatcher
+      (state) => (state.dropped ? Effect.void : cancelWatcher(state.watcher))
     )
     return Stream.fromEffect(Deferred.await(connected).pipe(Effect.zipRight(watching))).pipe(
       Stream.drain,
@@ -286,7 +293,10 @@ const classify = (cause: unknown): ConfigSourceError["reason"] => {
     cause instanceof GRPCUnauthenticatedError
   ) return "Unauthorized"
   const message = causeMessage(cause)
-  if (/compacted/i.test(message)) return "Compacted"
+  // etcd cancels a watch whose start revision was compacted with `compact_revision` set and no
+  // `cancel_reason` (etcd3 only surfaces the reason: "Watcher canceled: "); every other server-side
+  // cancel carries a reason.
+  if (/compacted/i.test(message) || /^Watcher canceled:\s*$/.test(message)) return "Compacted"
   if (/auth|permission denied|user name is empty/i.test(message)) return "Unauthorized"
   if (/unavailable|deadline|ECONNREFUSED|ECONNRESET|No connection established|circuit|closed|canceled|cancelled/i.test(message)) {
     return "Unreachable"

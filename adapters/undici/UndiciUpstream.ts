@@ -56,6 +56,30 @@ export const classify = (
   }
 }
 
+/**
+ * The smallest abort signal undici accepts (it takes any EventTarget-like object). An `AbortController`
+ * per request costs an allocation-heavy `AbortSignal`, and aborting it builds a `DOMException`; this
+ * handle is a plain object, and only an interrupted request ever calls its listener.
+ */
+class AbortHandle {
+  aborted = false
+  reason: unknown = undefined
+  private listener: (() => void) | undefined = undefined
+  addEventListener(_type: "abort", listener: () => void) {
+    this.listener = listener
+  }
+  removeEventListener(_type: "abort", listener: () => void) {
+    if (this.listener === listener) this.listener = undefined
+  }
+  abort() {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.listener
+    this.listener = undefined
+    listener?.()
+  }
+}
+
 const makeClient = (origin: string, label: string, options: ConnectionOptions) => {
   const tls = options.tls
   const pool = new Pool(origin, {
@@ -80,7 +104,8 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
     origin,
     pending: () => pending,
     send: (request: UpstreamRequest) =>
-      Effect.async<ProxyResponse, UpstreamError>((resume, signal) => {
+      Effect.async<ProxyResponse, UpstreamError>((resume) => {
+        const signal = new AbortHandle()
         pending++
         pool.request({
           method: request.method as "GET",
@@ -88,7 +113,7 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
           headers: request.headers as Record<string, string>,
           body: request.body ?? null,
           headersTimeout: request.headersTimeout,
-          signal
+          signal: signal as unknown as AbortSignal
         }, (err, data) => {
           if (err) {
             pending--
@@ -103,6 +128,7 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
             body
           }))
         })
+        return Effect.sync(() => signal.abort())
       })
   }
   return { pool, client }

@@ -103,6 +103,7 @@ export const startSwitchyard = async (origins, { readyTimeoutMs = 20_000 } = {})
   const err = tail(child.stderr)
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true })
   child.once("exit", cleanupDir)
+  process.once("exit", cleanupDir) // also when the harness dies first (SIGINT, error)
   const diagnostics = () => `stdout:\n${out.text}\nstderr:\n${err.text}`
   const deadline = Date.now() + readyTimeoutMs
   let last = "no answer"

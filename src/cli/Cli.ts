@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT interrupt the main fiber: listeners stop accepting, requests in flight finish (up to
  * `shutdownTimeout`), pools close, and the process exits 0.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import { ConfigError, format } from "../config/ConfigError.js"
 import { loadFile, runFile } from "../Main.js"

@@ -81,6 +81,26 @@ export const record = (source: ConfigSource): Effect.Effect<Recorder, never, Sco
     }
   })
 
+/** Re-runs `effect` (every 20 ms, at most `timeout`) until `predicate` holds for its result. */
+export const eventually = <A>(
+  description: string,
+  effect: Effect.Effect<A>,
+  predicate: (a: A) => boolean,
+  timeout: Duration.DurationInput = "5 seconds"
+): Effect.Effect<A> => {
+  const attempt: Effect.Effect<A> = Effect.flatMap(effect, (a) =>
+    predicate(a) ? Effect.succeed(a) : Effect.zipRight(Effect.sleep("20 millis"), Effect.suspend(() => attempt)))
+  return attempt.pipe(
+    Effect.timeoutOption(timeout),
+    Effect.flatMap(Option.match({
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.flatMap(effect, (last) =>
+          Effect.dieMessage(`timed out after ${Duration.format(timeout)} waiting for ${description}; last: ${JSON.stringify(last)}`))
+    }))
+  )
+}
+
 export interface LogEntry {
   readonly level: string
   readonly message: unknown

@@ -26,7 +26,8 @@
  * included, are dropped) and up again on the same port; `resetIndex()` makes the index go backwards,
  * as after a snapshot restore (blocked queries re-evaluate, as Consul's abandoned state store makes
  * them do, and keep waiting); `failNext(n, status, body)` answers the next n requests with that
- * error (e.g. 500 `No cluster leader`); `put`/`remove`/`entries` change or read the store directly,
+ * error (e.g. 500 `No cluster leader`); `forceIndexHeader` answers a zero or invalid
+ * `X-Consul-Index`; `put`/`remove`/`entries` change or read the store directly,
  * also while the server is stopped; `requests` records what was asked.
  *
  * Not emulated: sessions and locks (`?acquire`/`?release` answer 400; `LockIndex` stays 0), `Session`
@@ -70,6 +71,11 @@ export interface ConsulEmulator {
   readonly start: Effect.Effect<void>
   /** Makes the index go backwards (default to 1, entries restamped), as after a snapshot restore. */
   readonly resetIndex: (to?: number) => Effect.Effect<void>
+  /**
+   * Answers `X-Consul-Index: <value>` (e.g. `"0"`, as the Consul bugs the blocking-query docs warn
+   * about, or garbage) instead of the real index; `null` restores it. Blocking still uses the real one.
+   */
+  readonly forceIndexHeader: (value: string | null) => Effect.Effect<void>
   /** The next `count` requests get `status` with `body` (text/plain, no `X-Consul-Index`). */
   readonly failNext: (count: number, status: number, body: string) => Effect.Effect<void>
   readonly put: (key: string, value: string) => Effect.Effect<void>
@@ -96,6 +102,7 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<ConsulEmulato
       start: Effect.promise(() => emulator.start()),
       resetIndex: (to = 1) => Effect.sync(() => emulator.resetIndex(to)),
       failNext: (count, status, body) => Effect.sync(() => emulator.failNext(count, status, body)),
+      forceIndexHeader: (value) => Effect.sync(() => void (emulator.indexHeader = value)),
       put: (key, value) => Effect.sync(() => void emulator.store.put(key, Buffer.from(value, "utf8"), undefined, undefined)),
       remove: (key, opts) => Effect.sync(() => void emulator.store.remove(key, opts?.recurse === true, undefined)),
       entries: Effect.sync(() => [...emulator.store.entries.values()].map(toJson)),
@@ -208,6 +215,7 @@ class Emulator {
   readonly store = new Store()
   readonly requests: Array<RecordedRequest> = []
   private failures: Array<{ status: number; body: string }> = []
+  indexHeader: string | null = null
   private server: http.Server | undefined
   private readonly pending = new Set<() => void>()
 
@@ -375,7 +383,7 @@ class Emulator {
   private jsonHeaders(index: number): Record<string, string> {
     return {
       "content-type": "application/json",
-      "x-consul-index": String(index),
+      "x-consul-index": this.indexHeader ?? String(index),
       "x-consul-knownleader": "true",
       "x-consul-lastcontact": "0"
     }

@@ -1,5 +1,5 @@
 import { assert, layer } from "@effect/vitest"
-import { Chunk, Effect, Layer, Option, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import { Range } from "etcd3"
 import * as EtcdConfigSource from "../../../adapters/etcd/EtcdConfigSource.js"
 import { captureLogs, configSourceContract, quietLogs, record } from "../../streams/ConfigSource.contract.js"
@@ -67,15 +67,19 @@ configSourceContract<Etcd>("EtcdConfigSource", {
         assert.deepStrictEqual(emitted.map((s) => Object.keys(s.entities.routes).sort()), [["api"], ["api", "probe"]])
       }))
 
-    it.scoped("ends its stream when the scope of make closes", () =>
+    it.scoped("ends its stream (and closes its client) when the scope of make closes", () =>
       Effect.gen(function*() {
-        const exit = yield* Effect.scoped(
-          Effect.gen(function*() {
-            const source = yield* sourceOver("/switchyard-test/closing/")
-            return source.snapshots
-          })
-        ).pipe(Effect.flatMap((snapshots) => Stream.runCollect(snapshots).pipe(Effect.timeout("5 seconds"), Effect.exit)))
-        assert.isTrue(exit._tag === "Success", "the stream ended instead of running on")
+        const scope = yield* Scope.make()
+        const source = yield* sourceOver("/switchyard-test/closing/").pipe(Scope.extend(scope))
+        const first = yield* Deferred.make<void>()
+        const fiber = yield* source.snapshots.pipe(
+          Stream.runForEach(() => Deferred.succeed(first, undefined)),
+          Effect.fork
+        )
+        yield* Deferred.await(first)
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Fiber.await(fiber).pipe(Effect.timeout("5 seconds"))
+        assert.isTrue(Exit.isSuccess(exit), "the stream ended")
       }))
   }
 })
@@ -115,21 +119,45 @@ layer(Layer.merge(Etcd.layer({ auth: { rootPassword } }), quietLogs), { excludeT
         assert.deepStrictEqual(Object.keys(snapshot.entities.routes), ["api"])
       }))
 
-    it.scoped("re-authenticates after its token is invalidated (auth disabled and re-enabled)", () =>
+    it.scoped("keeps working when its token is invalidated while it watches (auth disabled and re-enabled)", () =>
       Effect.gen(function*() {
         const etcd = yield* Etcd
-        const prefix = "/switchyard-auth/cycle/"
-        yield* addReader("cycle", "pw", prefix)
-        const recorder = yield* record(yield* sourceOver(prefix, { username: "cycle", password: "pw" }))
+        const prefix = "/switchyard-auth/cycle-live/"
+        yield* addReader("live", "pw", prefix)
+        const recorder = yield* record(yield* sourceOver(prefix, { username: "live", password: "pw" }))
         yield* recorder.awaitSnapshot("a first snapshot", () => true)
-        // etcd drops every simple token when auth is disabled
-        yield* etcd.withClient(async (client) => {
-          await client.auth.authDisable({})
-          await client.auth.authEnable({})
-        })
+        // a reflected write proves the watch is open before the tokens die
+        yield* etcd.put(`${prefix}routes/probe`, route("probe"))
+        yield* recorder.awaitSnapshot("routes.probe", (s) => "probe" in s.entities.routes)
+        yield* etcd.cycleAuth
         yield* etcd.put(`${prefix}routes/api`, route("api"))
         yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes)
+        yield* etcd.put(`${prefix}routes/later`, route("later"))
+        yield* recorder.awaitSnapshot("routes.later", (s) => "later" in s.entities.routes)
         yield* recorder.assertRunning
+      }))
+
+    it.scoped("authenticates again when its token died between the read and the watch (a fresh client)", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const logs = yield* captureLogs
+        const prefix = "/switchyard-auth/cycle-gap/"
+        yield* addReader("gap", "pw", prefix)
+        const chunks = yield* Effect.gen(function*() {
+          const source = yield* sourceOver(prefix, { username: "gap", password: "pw" })
+          const pull = yield* Stream.toPull(source.snapshots)
+          const first = yield* pull
+          // the read authenticated; the watch (opened on the next pull) would reuse the dead token
+          yield* etcd.cycleAuth
+          yield* etcd.put(`${prefix}routes/api`, route("api"))
+          const next = yield* pull.pipe(Effect.timeout("10 seconds"))
+          return [...Chunk.toReadonlyArray(first), ...Chunk.toReadonlyArray(next)]
+        }).pipe(Effect.provide(logs.layer), Effect.orDie)
+        assert.deepStrictEqual(chunks.map((s) => Object.keys(s.entities.routes)), [[], ["api"]])
+        // etcd refused the watch ("invalid auth token"); a fresh client authenticated again
+        const warnings = (yield* logs.entries).filter((e) => e.level === "WARN")
+        assert.deepStrictEqual(warnings.map((e) => e.annotations["error.type"]), ["Unauthorized"])
+        assert.match(String(warnings[0]?.annotations["exception.message"]), /invalid auth token/)
       }))
 
     it.scoped("re-authenticates after etcd restarts (simple tokens do not survive a restart)", () =>
@@ -142,9 +170,8 @@ layer(Layer.merge(Etcd.layer({ auth: { rootPassword } }), quietLogs), { excludeT
         yield* etcd.stop
         yield* etcd.start
         yield* etcd.put(`${prefix}routes/api`, route("api"))
-        yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes, "15 seconds")
-        const latest = yield* recorder.snapshots
-        assert.isTrue(Option.isSome(Option.fromNullable(latest[latest.length - 1])))
+        const latest = yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes, "15 seconds")
+        assert.deepStrictEqual(latest.problems, [])
       }))
   }
 )

@@ -1,4 +1,3 @@
-import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { fileURLToPath } from "node:url"
@@ -8,7 +7,7 @@ import * as Load from "../../../src/config/Load.js"
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url))
 
 const loadFile = (name: string, env: Load.Env = {}) =>
-  Load.loadFile(fixture(name), env).pipe(Effect.provide(NodeFileSystem.layer))
+  Load.loadFile(fixture(name), env)
 
 const problemsOf = <A>(effect: Effect.Effect<A, ConfigError>) =>
   Effect.map(Effect.flip(effect), (error): ReadonlyArray<ConfigProblem> => error.problems)
