@@ -17,6 +17,7 @@ import { ConfigError as ConfigErrorClass, type ConfigError } from "./config/Conf
 import * as Load from "./config/Load.js"
 import type { SwitchyardConfig } from "./config/Schema.js"
 import { Events } from "./observability/Events.js"
+import { Metrics, noop as noopMetrics } from "./observability/Metrics.js"
 import type { ListenError } from "./server/HttpListener.js"
 import type { ListenerAddress } from "./Switchyard.js"
 
@@ -30,7 +31,7 @@ export class Proxy extends Context.Tag("switchyard/Switchyard")<Proxy, Gateway.G
 export const adapters = (config: SwitchyardConfig) =>
   Layer.mergeAll(
     UndiciUpstream.layer,
-    PromMetrics.layer({ defaultMetrics: config.observability.metrics.enabled }),
+    config.observability.metrics.enabled ? PromMetrics.layer({ defaultMetrics: true }) : Layer.succeed(Metrics, noopMetrics),
     PinoLogger.layer(config.observability.logs),
     Events.layer
   )

@@ -200,7 +200,14 @@ export const make = (options: WatcherOptions) =>
 
     const put = (kind: Kind, name: string, raw: unknown) =>
       Effect.gen(function*() {
-        yield* Load.decodeEntity(kind, name, raw, `admin:${kind}/${name}`)
+        const source = `admin:${kind}/${name}`
+        yield* Load.decodeEntity(kind, name, raw, source).pipe(
+          Effect.tapError((error) =>
+            Effect.sync(() => metrics.configReload("rejected")).pipe(
+              Effect.zipRight(events.publish({ type: "config.rejected", time: now(), sources: [source], errors: error.problems }))
+            )
+          )
+        )
         const next = { ...admin, [kind]: { ...admin[kind], [name]: raw } }
         return yield* writeAdmin(next, `admin:${kind}/${name}`)
       })

@@ -42,6 +42,7 @@ export const make = (
         active: core.active,
         ready: core.ready,
         token: initial.admin.token,
+        metricsEnabled: initial.observability.metrics.enabled,
         routes
       })
       admin = { host: bound.host, port: bound.port, url: Core.urlOf(bound.host, bound.port) }

@@ -55,7 +55,7 @@ const makePino = (options: LogOptions) =>
     Effect.sync(() =>
       options.format === "pretty"
         ? pino({ level: options.level, base: { name: "switchyard" } }, pino.transport({ target: "pino-pretty", options: { destination: 1 } }))
-        : pino({ level: options.level, base: { name: "switchyard" } }, pino.destination({ dest: 1, sync: false, minLength: 4096 }))
+        : pino({ level: options.level, base: { name: "switchyard" } }, pino.destination({ dest: 1, sync: false }))
     ),
     (logger) => Effect.sync(() => logger.flush())
   )

@@ -30,6 +30,8 @@ export interface AdminDeps {
   readonly active: ActiveConfigState
   readonly ready: () => boolean
   readonly token: string | null
+  /** `observability.metrics.enabled`: when false `/metrics` answers 404. */
+  readonly metricsEnabled: boolean
   readonly routes: ReadonlyArray<AdminRoute>
 }
 
@@ -56,6 +58,7 @@ export const bind = (address: string, deps: AdminDeps): Effect.Effect<{ readonly
         case "/readyz":
           return Effect.sync(() => deps.ready() ? json(200, { status: "ready" }) : json(503, { status: "not_ready" }))
         case "/metrics":
+          if (!deps.metricsEnabled) return Effect.succeed(json(404, { error: "not_found", message: "metrics are disabled (observability.metrics.enabled: false)" }))
           return Effect.map(metrics.render, ({ body, contentType }) => ({ status: 200, headers: { "content-type": contentType }, body }))
         case "/config":
           return Effect.sync(() => {

@@ -2,7 +2,7 @@
  * The metrics port (CONTRACT §6). The Prometheus adapter (`adapters/prometheus`) implements it.
  * Series with fixed labels are bound when a config is applied, so the request path only increments.
  */
-import { Context, type Effect } from "effect"
+import { Context, Effect } from "effect"
 
 /** Records one finished request for a route (bound to listener and route at compile time). */
 export interface RequestRecorder {
@@ -36,3 +36,19 @@ export class Metrics extends Context.Tag("switchyard/Metrics")<Metrics, {
   /** The Prometheus text exposition. */
   readonly render: Effect.Effect<{ readonly contentType: string; readonly body: string }>
 }>() {}
+
+const noopGauge: Gauge = { inc: () => {}, dec: () => {} }
+const noopRecorder: RequestRecorder = { record: () => {} }
+
+/** `observability.metrics.enabled: false`: nothing is collected and `GET /metrics` answers 404. */
+export const noop: Metrics["Type"] = {
+  requests: () => noopRecorder,
+  upstream: () => ({ record: () => {} }),
+  openConnections: () => noopGauge,
+  inFlight: () => noopGauge,
+  configReload: () => {},
+  configVersion: () => {},
+  backendUp: () => {},
+  forgetPool: () => {},
+  render: Effect.succeed({ contentType: "text/plain", body: "" })
+}

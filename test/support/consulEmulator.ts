@@ -297,7 +297,7 @@ class Emulator {
 
     switch (method) {
       case "GET":
-        return this.get(req, res, key, query, authorized, send, text)
+        return this.get(res, key, query, authorized, send, text)
       case "PUT": {
         if ("acquire" in query || "release" in query) return text(400, "Sessions are not emulated")
         const flags = optionalUint(query["flags"])
@@ -323,7 +323,6 @@ class Emulator {
   }
 
   private get(
-    req: http.IncomingMessage,
     res: http.ServerResponse,
     key: string,
     query: Record<string, string>,
@@ -376,7 +375,7 @@ class Emulator {
       if (this.store.read(key, recurse).index > minIndex) finish(true)
     })
     this.pending.add(cancel)
-    req.socket.once("close", cancel)
+    // also emitted when the client goes away before the answer
     res.once("close", cancel)
   }
 
