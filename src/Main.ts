@@ -4,6 +4,8 @@
  * (`Switchyard.layer`, `Switchyard.start`) and the CLI's `run`.
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import * as ConsulConfigSource from "../adapters/consul/ConsulConfigSource.js"
+import * as EtcdConfigSource from "../adapters/etcd/EtcdConfigSource.js"
 import * as FileConfigSource from "../adapters/file/FileConfigSource.js"
 import * as PinoLogger from "../adapters/pino/PinoLogger.js"
 import * as PromMetrics from "../adapters/prometheus/PromMetrics.js"
@@ -36,9 +38,14 @@ export const adapters = (config: SwitchyardConfig) =>
     Events.layer
   )
 
-/** The dynamic sources a config names (`sources.etcd`, `sources.consul`), after the base source. */
-const dynamicSources = (_config: SwitchyardConfig): Effect.Effect<ReadonlyArray<ConfigSource>, never, Scope.Scope> =>
-  Effect.succeed([])
+/** The dynamic sources a config names, in layer order: etcd, then Consul (after the base document). */
+const dynamicSources = (config: SwitchyardConfig): Effect.Effect<ReadonlyArray<ConfigSource>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const sources: Array<ConfigSource> = []
+    if (config.sources.etcd !== null) sources.push(yield* EtcdConfigSource.make(config.sources.etcd))
+    if (config.sources.consul !== null) sources.push(yield* ConsulConfigSource.make(config.sources.consul))
+    return sources
+  })
 
 const env = process.env
 
@@ -67,7 +74,9 @@ export const layer = (input: unknown, origin = "<inline config>"): Layer.Layer<P
           const inline = yield* InlineSource.make(origin, isDocument(input) ? input : {})
           const sources = [inline.source, ...(yield* dynamicSources(config))]
           const gateway = yield* Gateway.make(config, sources, env)
-          yield* gateway.plane.first
+          // With only the given document, fail fast when it cannot be applied. With etcd/Consul sources the
+          // proxy listens at once and becomes ready when they have answered (503 not_ready until then).
+          if (sources.length === 1) yield* gateway.plane.first
           return {
             ...gateway,
             reload: (next: unknown) =>

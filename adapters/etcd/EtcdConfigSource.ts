@@ -16,17 +16,21 @@
  *   jittered exponential backoff (100 ms doubling to 5 s by default; reset once a watch is live again).
  *   Nothing is emitted meanwhile, so the last snapshot stays in force downstream; the stream itself
  *   never fails and ends only when the scope given to `make` closes.
- * - The etcd3 client does not survive a failed session: it is closed and the next session builds a
- *   fresh one. That is how re-authentication is guaranteed: etcd3 re-authenticates unary calls on
- *   `invalid auth token` by itself, but a watch stream takes the token cached when the stream was
- *   opened and the library's own watch reconnection keeps reusing it (a watch refused for an invalid
- *   token comes back cancelled with "permission denied"); etcd also forgets simple tokens when it
- *   restarts. A fresh client authenticates again, and also starts with fresh channels and circuit
- *   breakers (etcd3 otherwise refuses calls for 5 s after three failures).
+ * - Authentication (etcd3 with `auth: {username, password}`): etcd3 caches one token per client. On
+ *   a unary call rejected with `invalid auth token` it drops the token and authenticates again by
+ *   itself, but a watch stream is opened with whatever token is cached then, and etcd3's own watch
+ *   reconnection never refreshes it; etcd refuses such a watch ("Watcher canceled: … Unauthenticated
+ *   … invalid auth token") and forgets simple tokens on restart, on `auth disable` and after
+ *   `--auth-token-ttl`. Two rules make every watch start with a valid token: each session begins
+ *   with a unary read (which refreshes a rejected token) before it opens its watch, and the client of
+ *   a failed session (auth failure, refused watch, disconnection…) is closed and the next session
+ *   builds a fresh one: a new authentication, and fresh channels and circuit breakers (etcd3
+ *   otherwise refuses calls for 5 s after three failures). A wrong password is an `Unauthorized`
+ *   failure like any other: logged and retried with backoff, forever.
  * - Snapshots whose revision and content equal the previous one are not emitted (a reconnection to an
  *   unchanged store re-reads the same revision).
  */
-import { Deferred, Duration, Effect, Exit, Queue, Ref, Schedule, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Queue, Random, Ref, Schedule, type Scope, Stream } from "effect"
 import {
   Etcd3,
   EtcdAuthenticationFailedError,
@@ -66,45 +70,46 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
     const clients = yield* makeClients(name, clientOptions(config, Duration.toMillis(options.requestTimeout ?? "5 seconds")))
     const closed = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
-    const backoff = Schedule.exponential(options.backoff?.initial ?? "100 millis", 2).pipe(
-      Schedule.union(Schedule.spaced(options.backoff?.max ?? "5 seconds")),
-      Schedule.jittered
-    )
+    const initialMillis = Duration.toMillis(options.backoff?.initial ?? "100 millis")
+    const maxMillis = Duration.toMillis(options.backoff?.max ?? "5 seconds")
 
     const supervised: Stream.Stream<Reading> = Stream.unwrap(Effect.gen(function*() {
-      const driver = yield* Schedule.driver(backoff)
+      // consecutive failed sessions; reset once a watch is live again, not merely after a read
       const failures = yield* Ref.make(0)
       const watching = Ref.getAndSet(failures, 0).pipe(
-        Effect.tap((failed) =>
+        Effect.flatMap((failed) =>
           failed > 0
             ? Effect.logInfo("etcd config source watching again").pipe(
               Effect.annotateLogs({ "switchyard.config.source": name, "switchyard.config.failures": failed })
             )
             : Effect.void
-        ),
-        Effect.zipRight(driver.reset)
-      )
-      const loop: Stream.Stream<Reading> = session(clients, name, prefix, watching).pipe(
-        Stream.catchAll((error) =>
-          Stream.unwrap(
-            Ref.updateAndGet(failures, (n) => n + 1).pipe(
-              Effect.flatMap((failed) =>
-                Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
-                  Effect.annotateLogs({
-                    "switchyard.config.source": name,
-                    "switchyard.config.failures": failed,
-                    "error.type": error.reason,
-                    "exception.message": causeMessage(error.cause)
-                  })
-                )
-              ),
-              Effect.zipRight(Effect.ignore(driver.next(error))),
-              Effect.as(loop)
-            )
-          )
         )
       )
-      return loop
+      const backoff = Schedule.forever.pipe(
+        Schedule.addDelayEffect(() =>
+          Effect.zipWith(Ref.get(failures), Random.nextRange(0.8, 1.2), (failed, jitter) =>
+            Duration.millis(Math.min(initialMillis * 2 ** Math.max(0, failed - 1), maxMillis) * jitter))
+        )
+      )
+      // Stream.retry, not a recursive catchAll: the latter grows the heap with every retry
+      return session(clients, name, prefix, watching).pipe(
+        Stream.tapError((error) =>
+          Ref.updateAndGet(failures, (n) => n + 1).pipe(
+            Effect.flatMap((failed) =>
+              Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
+                Effect.annotateLogs({
+                  "switchyard.config.source": name,
+                  "switchyard.config.failures": failed,
+                  "error.type": error.reason,
+                  "exception.message": causeMessage(error.cause)
+                })
+              )
+            )
+          )
+        ),
+        Stream.retry(backoff),
+        Stream.orDie // unreachable: the schedule never ends
+      )
     }))
 
     const snapshots: Stream.Stream<ConfigSnapshot> = supervised.pipe(

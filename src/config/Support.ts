@@ -56,9 +56,7 @@ export const notSupportedYet: UnsupportedTable = {
       path: ["observability", "tracing", "endpoint"],
       feature: "tracing export",
       used: (c) => c.observability.tracing.endpoint !== null
-    },
-    { path: ["sources", "etcd"], feature: "etcd source", used: (c) => c.sources.etcd !== null },
-    { path: ["sources", "consul"], feature: "Consul source", used: (c) => c.sources.consul !== null }
+    }
   ]
 }
 

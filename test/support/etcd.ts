@@ -153,7 +153,11 @@ class EtcdProcess {
     }
     child.stdout?.on("data", keep)
     child.stderr?.on("data", keep)
+    // a worker that dies without closing its scope must not leave etcd running
+    const reap = () => child.kill("SIGKILL")
+    process.once("exit", reap)
     child.once("exit", () => {
+      process.off("exit", reap)
       if (this.child === child) this.child = undefined
     })
     const deadline = Date.now() + 15_000

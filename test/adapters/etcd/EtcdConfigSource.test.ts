@@ -3,6 +3,7 @@ import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Scope, Stream } from "effe
 import { Range } from "etcd3"
 import * as EtcdConfigSource from "../../../adapters/etcd/EtcdConfigSource.js"
 import { captureLogs, configSourceContract, quietLogs, record } from "../../streams/ConfigSource.contract.js"
+import * as EtcdSupport from "../../support/etcd.js"
 import { Etcd } from "../../support/etcd.js"
 
 const fast: EtcdConfigSource.Options = { backoff: { initial: "20 millis", max: "200 millis" }, requestTimeout: "2 seconds" }
@@ -137,7 +138,7 @@ layer(Layer.merge(Etcd.layer({ auth: { rootPassword } }), quietLogs), { excludeT
         yield* recorder.assertRunning
       }))
 
-    it.scoped("authenticates again when its token died between the read and the watch (a fresh client)", () =>
+    it.scoped("authenticates again when its token died between its read and its watch", () =>
       Effect.gen(function*() {
         const etcd = yield* Etcd
         const logs = yield* captureLogs
@@ -154,10 +155,26 @@ layer(Layer.merge(Etcd.layer({ auth: { rootPassword } }), quietLogs), { excludeT
           return [...Chunk.toReadonlyArray(first), ...Chunk.toReadonlyArray(next)]
         }).pipe(Effect.provide(logs.layer), Effect.orDie)
         assert.deepStrictEqual(chunks.map((s) => Object.keys(s.entities.routes)), [[], ["api"]])
-        // etcd refused the watch ("invalid auth token"); a fresh client authenticated again
+        // etcd refused the watch ("invalid auth token"); the next session authenticated again
         const warnings = (yield* logs.entries).filter((e) => e.level === "WARN")
         assert.deepStrictEqual(warnings.map((e) => e.annotations["error.type"]), ["Unauthorized"])
         assert.match(String(warnings[0]?.annotations["exception.message"]), /invalid auth token/)
+      }))
+
+    it.scoped("re-authenticates once its token expired (--auth-token-ttl)", () =>
+      Effect.gen(function*() {
+        // its own etcd: the TTL is a server flag
+        const etcd = yield* EtcdSupport.make({ auth: { rootPassword }, authTokenTtlSeconds: 1 })
+        const prefix = "/switchyard-auth/ttl/"
+        const recorder = yield* record(
+          yield* EtcdConfigSource.make({ endpoints: [etcd.endpoint], prefix, username: "root", password: rootPassword }, fast)
+        )
+        yield* recorder.awaitSnapshot("a first snapshot", () => true)
+        // simple tokens expire after the TTL without use
+        yield* Effect.sleep("1500 millis")
+        yield* etcd.put(`${prefix}routes/api`, route("api"))
+        yield* recorder.awaitSnapshot("routes.api", (s) => "api" in s.entities.routes)
+        yield* recorder.assertRunning
       }))
 
     it.scoped("re-authenticates after etcd restarts (simple tokens do not survive a restart)", () =>

@@ -2,6 +2,7 @@
  * The admin API (CONTRACT §5, metrics §6) of an in-process proxy, over real sockets.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Redact from "../../../src/admin/Redact.js"
 import { Duration, Effect, type Scope } from "effect"
 import * as http from "node:http"
 import * as Backends from "../../support/backends.js"
@@ -229,13 +230,21 @@ describe("AdminApi", () => {
       assert.strictEqual(after.json.config.routes.extra.timeout, 2000)
     }))
 
-  it.scopedLive("rejects an etcd source as not supported yet (so its password cannot be shown yet)", () =>
-    Effect.gen(function*() {
-      const failure = yield* Effect.flip(Proxy.make(config("http://127.0.0.1:9", {
-        sources: { etcd: { password: "p4ss" } }
-      })))
-      assert.include(String((failure as Error).message), "sources.etcd: not supported yet (etcd source)")
-    }))
+  it("redacts passwords, tokens and inline private keys, but not rate-limit keys", () => {
+    const redacted = Redact.config({
+      admin: { token: "t0k" },
+      sources: { etcd: { password: "p4ss", username: "u" }, consul: { token: null } },
+      listeners: { web: { tls: { certificates: [{ cert: "CERT", key: "PRIVATE" }] } } },
+      middlewares: { rate: { type: "rate-limit", key: "client-ip" } }
+    }) as any
+    assert.strictEqual(redacted.admin.token, "[redacted]")
+    assert.strictEqual(redacted.sources.etcd.password, "[redacted]")
+    assert.strictEqual(redacted.sources.etcd.username, "u")
+    assert.strictEqual(redacted.sources.consul.token, null)
+    assert.strictEqual(redacted.listeners.web.tls.certificates[0].key, "[redacted]")
+    assert.strictEqual(redacted.listeners.web.tls.certificates[0].cert, "CERT")
+    assert.strictEqual(redacted.middlewares.rate.key, "client-ip")
+  })
 
   it.scopedLive("with admin.token, every endpoint but /healthz needs the bearer token", () =>
     Effect.gen(function*() {

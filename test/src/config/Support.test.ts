@@ -54,9 +54,7 @@ const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string]> =
     "tracing",
     { observability: { tracing: { endpoint: "http://127.0.0.1:4318/v1/traces" } } },
     "observability.tracing.endpoint: not supported yet (tracing export)"
-  ],
-  ["etcd", { sources: { etcd: {} } }, "sources.etcd: not supported yet (etcd source)"],
-  ["Consul", { sources: { consul: {} } }, "sources.consul: not supported yet (Consul source)"]
+  ]
 ]
 
 describe("Support", () => {
