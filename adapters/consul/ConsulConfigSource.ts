@@ -70,9 +70,10 @@ export const make = (config: ConsulSourceConfig, options: Options = {}): Effect.
       wait = "5m"
       waitMillis = 300_000
     }
+    // an unusable address fails every query (logged, retried) rather than `make`
     const client = yield* Effect.acquireRelease(
-      Effect.sync(() => new Consul(clientOptions(config.address))),
-      (client) => Effect.sync(() => client.destroy())
+      Effect.sync(() => Either.try(() => new Consul(clientOptions(config.address)))),
+      (client) => Effect.sync(() => Either.map(client, (c) => c.destroy()))
     )
     const closed = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
@@ -187,7 +188,7 @@ interface KvGetOptions {
 type KvGet = (options: KvGetOptions) => Promise<[IncomingMessage & { body?: unknown }, unknown?]>
 
 const makeQuery = (args: {
-  readonly client: Consul
+  readonly client: Either.Either<Consul, unknown>
   readonly name: string
   readonly prefix: string
   readonly wait: string
@@ -195,7 +196,12 @@ const makeQuery = (args: {
   readonly blockingTimeout: number
   readonly plainTimeout: number
 }) => {
-  const kvGet = args.client.kv.get.bind(args.client.kv) as unknown as KvGet
+  if (Either.isLeft(args.client)) {
+    const error = new ConfigSourceError({ source: args.name, reason: "Protocol", cause: args.client.left })
+    return (_index: bigint): Effect.Effect<Listing, ConfigSourceError> => Effect.fail(error)
+  }
+  const consul = args.client.right
+  const kvGet = consul.kv.get.bind(consul.kv) as unknown as KvGet
   return (index: bigint): Effect.Effect<Listing, ConfigSourceError> =>
     Effect.async<Listing, ConfigSourceError>((resume) => {
       const ctx = Object.assign(new EventEmitter(), { includeResponse: true as const })
@@ -268,10 +274,16 @@ const statusOf = (cause: unknown): number | undefined => {
   return typeof response?.statusCode === "number" ? response.statusCode : undefined
 }
 
+/**
+ * `http(s)://host[:port]` (no port: the scheme's), or `host[:port]` as in `CONSUL_HTTP_ADDR`
+ * (plain HTTP, no port: Consul's 8500).
+ */
 const clientOptions = (address: string): ConstructorParameters<typeof Consul>[0] => {
-  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`)
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address)
+  const url = new URL(hasScheme ? address : `http://${address}`)
   const secure = url.protocol === "https:"
-  return { host: url.hostname, port: url.port === "" ? (secure ? 443 : 80) : Number(url.port), secure }
+  const port = url.port !== "" ? Number(url.port) : !hasScheme ? 8500 : secure ? 443 : 80
+  return { host: url.hostname, port, secure }
 }
 
 const goDurationMillis = (text: string): number | undefined => {

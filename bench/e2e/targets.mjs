@@ -84,16 +84,20 @@ export const httpRequest = ({ port, host, path: p, method = "GET", timeoutMs = 5
 
 /**
  * Switchyard via its CLI, on a fixed free port (the CLI does not print it). Resolves once the admin
- * /readyz answers 200 and the listener answers the load request with 200.
+ * /readyz answers 200 and the listener answers the load request (or `probe: { host, path }`) with 200.
+ * `yaml({ port, adminPort, origins })` replaces the config (default `switchyardYaml`).
  */
-export const startSwitchyard = async (origins, { readyTimeoutMs = 20_000 } = {}) => {
+export const startSwitchyard = async (
+  origins,
+  { readyTimeoutMs = 20_000, yaml = switchyardYaml, probe = { host: LOAD_HOST, path: LOAD_PATH } } = {}
+) => {
   if (!existsSync(SWITCHYARD_CLI)) throw new Error(`${SWITCHYARD_CLI} does not exist (run npm run build)`)
   const port = await freePort()
   let adminPort = await freePort()
   while (adminPort === port) adminPort = await freePort()
   const dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"))
   const file = path.join(dir, "switchyard.yaml")
-  writeFileSync(file, switchyardYaml({ port, adminPort, origins }))
+  writeFileSync(file, yaml({ port, adminPort, origins }))
   const child = track(spawn(process.execPath, [SWITCHYARD_BIN, "--config", file], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -114,11 +118,11 @@ export const startSwitchyard = async (origins, { readyTimeoutMs = 20_000 } = {})
     try {
       const ready = await httpRequest({ port: adminPort, path: "/readyz", timeoutMs: 1000 })
       if (ready.status === 200) {
-        const probe = await httpRequest({ port, host: LOAD_HOST, path: LOAD_PATH, timeoutMs: 2000 })
-        if (probe.status === 200) {
+        const answer = await httpRequest({ port, host: probe.host, path: probe.path, timeoutMs: 2000 })
+        if (answer.status === 200) {
           return { name: "switchyard", child, pid: child.pid, port, adminPort, configFile: file, diagnostics }
         }
-        last = `probe ${probe.status} ${probe.body.slice(0, 200)}`
+        last = `probe ${answer.status} ${answer.body.slice(0, 200)}`
       } else last = `readyz ${ready.status}`
     } catch (error) {
       last = error.message
