@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 // `npm run bench`: end-to-end benchmark of Switchyard against a raw node:http+undici reference and
 // @fastify/http-proxy (throughput scenario), plus 1 GiB up/down streaming through Switchyard with its
-// peak RSS (stream scenario). See bench/README.md. Every process runs on 127.0.0.1 and is killed on exit.
+// peak RSS (stream scenario), and the dynamic configuration plane against a real etcd: write-to-visible
+// latency (propagation) and load under 200 route rewrites (reload). See bench/README.md. Every process
+// runs on 127.0.0.1 and is killed on exit.
 //
 // Env: BENCH_DURATION (s, default 10), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
-//      BENCH_SCENARIOS (throughput,stream), BENCH_TARGETS (reference,fastify,switchyard),
+//      BENCH_SCENARIOS (throughput,stream,propagation,reload), BENCH_TARGETS (reference,fastify,switchyard),
 //      BENCH_TOOL (wrk|autocannon; default wrk when on PATH), BENCH_STREAM_BYTES (1073741824),
-//      BENCH_STREAM_TARGETS (reference,switchyard), BENCH_OUT (bench/results/latest.json)
+//      BENCH_STREAM_TARGETS (reference,switchyard), BENCH_OUT (bench/results/latest.json),
+//      BENCH_PROPAGATION_CHANGES (200), BENCH_RELOADS (200), BENCH_RELOAD_ROUNDS (min(BENCH_ROUNDS, 2))
 import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { startDynamic } from "./e2e/dynamic.mjs"
 import { load } from "./e2e/load.mjs"
 import { installCleanup, memoryOf, onPath, sleep, stop } from "./e2e/procs.mjs"
+import { propagationScenario } from "./e2e/propagation.mjs"
+import { reloadScenario } from "./e2e/reload.mjs"
 import { streamScenario } from "./e2e/stream.mjs"
 import {
   httpRequest,
@@ -42,15 +48,19 @@ const opts = {
   rounds: Math.round(num("BENCH_ROUNDS", 3)),
   warmup: Math.round(num("BENCH_WARMUP", 3)),
   connections: Math.round(num("BENCH_CONNECTIONS", 50)),
-  scenarios: list("BENCH_SCENARIOS", "throughput,stream"),
+  scenarios: list("BENCH_SCENARIOS", "throughput,stream,propagation,reload"),
   targets: list("BENCH_TARGETS", "reference,fastify,switchyard"),
   streamBytes: Math.round(num("BENCH_STREAM_BYTES", 1024 ** 3)),
   streamTargets: list("BENCH_STREAM_TARGETS", "reference,switchyard"),
+  propagationChanges: Math.round(num("BENCH_PROPAGATION_CHANGES", 200)),
+  reloads: Math.round(num("BENCH_RELOADS", 200)),
+  reloadRounds: Math.round(num("BENCH_RELOAD_ROUNDS", Math.min(2, Math.round(num("BENCH_ROUNDS", 3))))),
   out: process.env.BENCH_OUT ?? path.join(here, "results/latest.json")
 }
 const tool = process.env.BENCH_TOOL ?? ((await onPath("wrk")) ? "wrk" : "autocannon")
 if (tool !== "wrk" && tool !== "autocannon") throw new Error(`BENCH_TOOL must be wrk or autocannon, got ${tool}`)
-for (const s of opts.scenarios) if (!["throughput", "stream"].includes(s)) throw new Error(`unknown scenario ${s}`)
+const SCENARIOS = ["throughput", "stream", "propagation", "reload"]
+for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (one of ${SCENARIOS.join(", ")})`)
 
 const log = (...args) => console.log("[bench]", ...args)
 const median = (xs) => {
@@ -234,8 +244,75 @@ const stream = async (backend) => {
   return out
 }
 
+// propagation and reload share one etcd + Switchyard (routes and pools in etcd), started on first use.
+let dynamic
+const dynamicSetup = async (backend) => {
+  if (dynamic !== undefined) return dynamic.running
+  try {
+    const running = await startDynamic(backend)
+    log(`etcd ${running.etcd.endpoint} (pid ${running.etcd.pid}); switchyard on ${running.switchyard.port} (admin ${running.switchyard.adminPort}) following it`)
+    dynamic = { running }
+  } catch (error) {
+    const reason = error.message.split("\n").slice(0, 30).join("\n")
+    log(`etcd + switchyard not runnable: ${reason}`)
+    results.unavailable.dynamic = reason
+    dynamic = { running: undefined }
+  }
+  return dynamic.running
+}
+
+const propagation = async (backend) => {
+  const dyn = await dynamicSetup(backend)
+  if (!dyn) {
+    console.log("\n== propagation: not measured (etcd + switchyard not runnable) ==")
+    return undefined
+  }
+  log(`propagation: ${opts.propagationChanges} route changes in etcd (+5 warm-up)`)
+  const r = await propagationScenario(dyn, { changes: opts.propagationChanges })
+  console.log(`\n== propagation: etcd put of /switchyard/routes/probe -> first proxied response from the new pool, ${r.changes} changes ==`)
+  console.log(`   ${r.method}; then sequential keep-alive GETs, no sleep`)
+  const rows = [["", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms"]]
+  const row = (name, st) => [name, fmt(st?.p50), fmt(st?.p90), fmt(st?.p99), fmt(st?.max), fmt(st?.mean)]
+  rows.push(row("put -> seen", r.ms))
+  rows.push(row("put call", r.putMs))
+  rows.push(row("put -> applied event", r.appliedMs))
+  console.log(pad(rows))
+  console.log(`polls per change: p50 ${r.pollsPerChange.p50}, max ${r.pollsPerChange.max}; timeouts ${r.problems.timeouts}; ` +
+    `non-200 while polling ${JSON.stringify(r.problems.non200)}; request errors ${r.problems.requestErrors}; flaps ${r.problems.flaps}`)
+  console.log(`slowest: ${r.slowest.map((s) => `#${s.change} ${fmt(s.ms)} ms (put ${fmt(s.putMs)}, applied ${fmt(s.appliedMs, 0)})`).join("; ")}`)
+  console.log(`target ${r.target.goal.padEnd(42)} ${r.target.pass ? "PASS" : "MISS"}`)
+  return r
+}
+
+const reload = async (backend) => {
+  const dyn = await dynamicSetup(backend)
+  if (!dyn) {
+    console.log("\n== reload: not measured (etcd + switchyard not runnable) ==")
+    return undefined
+  }
+  log(`reload: ${opts.reloadRounds} round(s) of ${opts.duration}s with ${opts.reloads} route rewrites, then ${opts.duration}s without`)
+  const r = await reloadScenario(dyn, {
+    tool,
+    duration: opts.duration,
+    connections: opts.connections,
+    rounds: opts.reloadRounds,
+    warmup: opts.warmup,
+    reloads: opts.reloads
+  })
+  console.log(`\n== reload: ${tool}, ${opts.connections} connections, ${opts.duration}s x ${opts.reloadRounds} rounds, GET ${"/api/items"} Host: reload.bench.test ==`)
+  console.log(`   ${opts.reloads} writes per reload run: ${r.method}`)
+  const rows = [["run", "req/s", "p50 ms", "p99 ms", "non2xx", "errors", "versions applied"]]
+  rows.push(["with reloads", fmt(r.withReloads.rps, 0), fmt(r.withReloads.p50, 3), fmt(r.withReloads.p99, 3), r.withReloads.non2xx, r.withReloads.errors, r.withReloads.versionsApplied.join(" / ")])
+  rows.push(["without", fmt(r.without.rps, 0), fmt(r.without.p50, 3), fmt(r.without.p99, 3), r.without.non2xx, r.without.errors, r.without.versionsApplied.join(" / ")])
+  console.log(pad(rows))
+  console.log(`with/without req/s ${fmt(r.ratio, 3)}x; failed requests during reloads ${r.failed}; ${r.writes} writes -> ${r.versionsApplied} versions applied`)
+  for (const t of Object.values(r.targets)) console.log(`target ${t.goal.padEnd(42)} ${t.pass ? "PASS" : "MISS"}`)
+  return r
+}
+
 log(`tool ${tool}; duration ${opts.duration}s; rounds ${opts.rounds}; warm-up ${opts.warmup}s; scenarios ${opts.scenarios.join(",")}`)
-const needsSwitchyard = opts.targets.includes("switchyard") || opts.streamTargets.includes("switchyard")
+const needsSwitchyard = opts.targets.includes("switchyard") || opts.streamTargets.includes("switchyard") ||
+  opts.scenarios.includes("propagation") || opts.scenarios.includes("reload")
 results.switchyardBuild = needsSwitchyard ? SWITCHYARD_CLI : undefined
 const backend = await startBackend()
 log(`backend on ports ${backend.ports.join(", ")} (pid ${backend.pid})`)
@@ -243,11 +320,22 @@ let failed
 try {
   if (opts.scenarios.includes("throughput")) results.throughput = await throughput(backend)
   if (opts.scenarios.includes("stream")) results.stream = await stream(backend)
+  if (opts.scenarios.includes("propagation")) results.propagation = await propagation(backend)
+  if (opts.scenarios.includes("reload")) results.reload = await reload(backend)
 } catch (error) {
   failed = error
   results.error = error.message
   console.error(`[bench] error: ${error.message}`)
 } finally {
+  if (dynamic?.running) {
+    const summary = dynamic.running.summary()
+    results.dynamic = { etcd: dynamic.running.etcd.binary, switchyard: summary }
+    if (summary.logWarn || summary.logError || summary.eventsByType["config.rejected"] || summary.eventsByType["source.error"]) {
+      log(`warning: switchyard (etcd-backed) logged ${summary.logWarn} warn / ${summary.logError} error lines; events ${JSON.stringify(summary.eventsByType)}`)
+      for (const line of summary.logSamples.slice(0, 5)) log(`  ${line}`)
+    }
+    await dynamic.running.stop()
+  }
   await stop(backend.child)
 }
 mkdirSync(path.dirname(opts.out), { recursive: true })

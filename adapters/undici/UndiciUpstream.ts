@@ -11,7 +11,13 @@ import { Effect, Layer } from "effect"
 import { Pool } from "undici"
 import type { ProxyResponse } from "../../src/proxy/Message.js"
 import { UpstreamError } from "../../src/proxy/ProxyError.js"
-import { Upstream, type ConnectionOptions, type UpstreamClient, type UpstreamRequest } from "../../src/proxy/Upstream.js"
+import {
+  Upstream,
+  type ConnectionOptions,
+  type UpstreamCallback,
+  type UpstreamClient,
+  type UpstreamRequest
+} from "../../src/proxy/Upstream.js"
 
 /** undici error code → where and what (Pingora-style classification). */
 export const classify = (
@@ -100,35 +106,40 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
     pipelining: 1
   })
   let pending = 0
+  const dispatch = (request: UpstreamRequest, callback: UpstreamCallback) => {
+    const signal = new AbortHandle()
+    pending++
+    pool.request({
+      method: request.method as "GET",
+      path: request.path,
+      headers: request.headers as Record<string, string>,
+      body: request.body ?? null,
+      headersTimeout: request.headersTimeout,
+      signal: signal as unknown as AbortSignal
+    }, (err, data) => {
+      if (err) {
+        pending--
+        if (!signal.aborted) callback(classify(label, err), undefined)
+        return
+      }
+      const body = data.body
+      body.once("close", () => pending--)
+      if (signal.aborted) {
+        body.destroy()
+        return
+      }
+      callback(undefined, { status: data.statusCode, headers: data.headers as ProxyResponse["headers"], body })
+    })
+    return () => signal.abort()
+  }
   const client: UpstreamClient = {
     origin,
     pending: () => pending,
+    dispatch,
     send: (request: UpstreamRequest) =>
       Effect.async<ProxyResponse, UpstreamError>((resume) => {
-        const signal = new AbortHandle()
-        pending++
-        pool.request({
-          method: request.method as "GET",
-          path: request.path,
-          headers: request.headers as Record<string, string>,
-          body: request.body ?? null,
-          headersTimeout: request.headersTimeout,
-          signal: signal as unknown as AbortSignal
-        }, (err, data) => {
-          if (err) {
-            pending--
-            resume(Effect.fail(classify(label, err)))
-            return
-          }
-          const body = data.body
-          body.once("close", () => pending--)
-          resume(Effect.succeed({
-            status: data.statusCode,
-            headers: data.headers as ProxyResponse["headers"],
-            body
-          }))
-        })
-        return Effect.sync(() => signal.abort())
+        const cancel = dispatch(request, (error, response) => resume(error ? Effect.fail(error) : Effect.succeed(response!)))
+        return Effect.sync(cancel)
       })
   }
   return { pool, client }

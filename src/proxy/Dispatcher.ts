@@ -7,7 +7,7 @@
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
  * is piped with Node's backpressure; a client that reads nothing for `sendTimeout` is disconnected.
  */
-import { Cause, Effect, FiberId, Runtime } from "effect"
+import { Cause, type Fiber, FiberId, Runtime } from "effect"
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Transform, type Readable } from "node:stream"
@@ -20,7 +20,7 @@ import type { ActiveConfigState } from "./ActiveConfig.js"
 import * as ErrorResponse from "./ErrorResponse.js"
 import * as HopByHop from "./HopByHop.js"
 import type { Exchange, Headers, ProxyRequest, ProxyResponse } from "./Message.js"
-import { NoHealthyBackend, RequestRejected, RouteNotFound, type ProxyError } from "./ProxyError.js"
+import { NoHealthyBackend, RequestRejected, RouteNotFound, UpstreamError, type ProxyError } from "./ProxyError.js"
 
 /** Per-listener state the request path needs; built when the listener is bound. */
 export interface ListenerState {
@@ -170,74 +170,61 @@ export const make = (deps: DispatcherDeps) => {
       res.end(text)
     }
 
-    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string) =>
-      Effect.async<void>((resume) => {
-        const headers = response.headers
-        headers["x-request-id"] = id
-        if (listener.draining) headers["connection"] = "close"
-        const body = response.body
-        try {
-          res.writeHead(response.status, headers as Record<string, string>)
-        } catch {
-          // An upstream header value Node refuses to write (CR/LF, invalid characters): invalid response → 502.
-          if (body !== undefined && typeof body === "object" && "destroy" in body) (body as Readable).destroy()
-          res.removeHeader("content-length")
-          writeError(res, undefined, id, false)
-          resume(Effect.void)
-          return
-        }
-        if (body === undefined) {
-          res.end()
-          resume(Effect.void)
-          return
-        }
-        if (typeof body === "string" || body instanceof Uint8Array) {
-          res.end(body)
-          resume(Effect.void)
-          return
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined
-        let done = false
-        const finish = () => {
-          if (done) return
-          done = true
-          if (timer !== undefined) clearTimeout(timer)
-          resume(Effect.void)
-        }
-        const clear = () => {
+    /**
+     * Writes the response head and pipes the body. Runs synchronously once the handler's fiber has
+     * produced the response; from here on the exchange is Node streams: a client that goes away destroys
+     * the upstream body (which releases its connection), and an upstream failure mid-body aborts the client.
+     */
+    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string) => {
+      const headers = response.headers
+      headers["x-request-id"] = id
+      if (listener.draining) headers["connection"] = "close"
+      const body = response.body
+      try {
+        res.writeHead(response.status, headers as Record<string, string>)
+      } catch {
+        // An upstream header value Node refuses to write (CR/LF, invalid characters): invalid response → 502.
+        if (body !== undefined && typeof body === "object" && "destroy" in body) (body as Readable).destroy()
+        for (const name of res.getHeaderNames()) res.removeHeader(name)
+        writeError(res, new UpstreamError({ backend: "", phase: "headers", reason: "Protocol" }), id, false)
+        return
+      }
+      if (body === undefined) {
+        res.end()
+        return
+      }
+      if (typeof body === "string" || body instanceof Uint8Array) {
+        res.end(body)
+        return
+      }
+      if (res.destroyed) {
+        body.destroy()
+        return
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined
+      if (sendTimeout > 0) {
+        // pipe() pauses the source when the client's socket buffer is full and restarts it on 'drain'.
+        body.on("pause", () => {
+          if (timer === undefined && res.writableNeedDrain) {
+            timer = setTimeout(() => res.destroy(), sendTimeout)
+          }
+        })
+        res.on("drain", () => {
           if (timer !== undefined) {
             clearTimeout(timer)
             timer = undefined
           }
-        }
-        if (sendTimeout > 0) {
-          // pipe() pauses the source when the client's socket buffer is full and restarts it on 'drain'.
-          body.on("pause", () => {
-            if (timer === undefined && res.writableNeedDrain) {
-              timer = setTimeout(() => res.destroy(), sendTimeout)
-            }
-          })
-          res.on("drain", clear)
-        }
-        // pipe() rather than stream.pipeline(): pipeline allocates an AbortController (and aborts it, which
-        // builds a DOMException) per call, measurable on the hot path. Errors are handled explicitly:
-        // an upstream failure mid-body aborts the client connection (the status cannot change any more),
-        // a client that goes away destroys the upstream body, which releases its connection.
-        body.on("error", () => {
-          res.destroy()
-          finish()
         })
-        res.once("close", () => {
-          if (!body.readableEnded) body.destroy()
-          finish()
-        })
-        res.once("finish", finish)
-        body.pipe(res)
-        return Effect.sync(() => {
-          clear()
-          body.destroy()
-        })
+      }
+      // pipe() rather than stream.pipeline(): pipeline allocates an AbortController (and aborts it, which
+      // builds a DOMException) per call, measurable on the hot path. Errors are handled explicitly.
+      body.on("error", () => res.destroy())
+      res.once("close", () => {
+        if (timer !== undefined) clearTimeout(timer)
+        if (!body.readableEnded) body.destroy()
       })
+      body.pipe(res)
+    }
 
     return (req: IncomingMessage, res: ServerResponse): void => {
       const started = performance.now()
@@ -254,7 +241,7 @@ export const make = (deps: DispatcherDeps) => {
       const clientId = firstValue(headers["x-request-id"])
       id = clientId !== undefined && REQUEST_ID.test(clientId) ? clientId : randomUUID()
 
-      let fiber: ReturnType<typeof runFork> | undefined
+      let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
       res.once("close", () => {
         if (fiber !== undefined && !res.writableFinished) fiber.unsafeInterruptAsFork(FiberId.none)
         finish(req, res, recorder, exchange, id, host, path, started, errorCode)
@@ -392,27 +379,22 @@ export const make = (deps: DispatcherDeps) => {
         exchange
       }
 
-      fiber = runFork(
-        route.handler(request).pipe(
-          Effect.matchCauseEffect({
-            onSuccess: (response) => sendResponse(res, response, id),
-            onFailure: (cause) =>
-              Effect.sync(() => {
-                if (Cause.isInterruptedOnly(cause)) return
-                if (limiter !== undefined && limiter.exceeded) {
-                  return reject(new RequestRejected({ reason: "PayloadTooLarge", detail: `request body over ${maxBodyBytes} bytes` }), true)
-                }
-                const failure = Cause.failureOption(cause)
-                if (failure._tag === "Some") {
-                  reject(failure.value, false)
-                } else {
-                  errorCode = "internal_error"
-                  writeError(res, undefined, id, true)
-                }
-              })
-          })
-        )
-      )
+      fiber = runFork(route.handler(request))
+      fiber.addObserver((exit) => {
+        if (exit._tag === "Success") return sendResponse(res, exit.value, id)
+        const cause = exit.cause
+        if (Cause.isInterruptedOnly(cause)) return
+        if (limiter !== undefined && limiter.exceeded) {
+          return reject(new RequestRejected({ reason: "PayloadTooLarge", detail: `request body over ${maxBodyBytes} bytes` }), true)
+        }
+        const failure = Cause.failureOption(cause)
+        if (failure._tag === "Some") {
+          reject(failure.value, false)
+        } else {
+          errorCode = "internal_error"
+          writeError(res, undefined, id, true)
+        }
+      })
     }
   }
 }

@@ -34,6 +34,9 @@ export interface ConnectionOptions {
   }
 }
 
+/** Completion callback of {@link UpstreamClient.dispatch}: exactly one of the two is set. */
+export type UpstreamCallback = (error: UpstreamError | undefined, response: ProxyResponse | undefined) => void
+
 /** A pooled, keep-alive connection set to one server. */
 export interface UpstreamClient {
   /** Origin (`http://host:port`). */
@@ -43,6 +46,12 @@ export interface UpstreamClient {
    * Interrupting the effect aborts the request. Fails with `UpstreamError` (phase and reason set).
    */
   readonly send: (request: UpstreamRequest) => Effect.Effect<ProxyResponse, UpstreamError>
+  /**
+   * The same as `send` in callback form, for the forwarding hot path: the forwarder wraps the whole
+   * exchange in a single `Effect.async`, which measured cheaper than composing `send` with `onExit`.
+   * Returns a function that aborts the request (the callback is then not called).
+   */
+  readonly dispatch: (request: UpstreamRequest, callback: UpstreamCallback) => () => void
   /** Requests that have not finished yet (head not received, or body still streaming). */
   readonly pending: () => number
 }

@@ -1,0 +1,153 @@
+// reload scenario: throughput and errors while the route under load is rewritten in etcd 200 times.
+//
+// Load: the throughput scenario's settings (wrk -t1 -cN -dDs --latency) on GET /api/items with
+// Host: reload.bench.test, the `reload` route in etcd. Its backends stay valid throughout: each write
+// alternates the route between pool `reload-a` and `reload-b` (both round-robin over the same two backend
+// ports) and bumps its timeout (30000+seq ms), so every write is a distinct, valid document that changes
+// the route being served. The writes (etcd3 npm client) are spread evenly over the run: write i is due at
+// start + (i + 0.5) × duration / reloads. Each round has one run with reloads and one without (order
+// alternating between rounds). After each run the harness waits until GET /config serves the last write
+// and records how far the config version advanced.
+import { performance } from "node:perf_hooks"
+import { configOf, key, RELOAD_HOST, RELOAD_PATH, reloadRoute } from "./dynamic.mjs"
+import { load } from "./load.mjs"
+import { sleep } from "./procs.mjs"
+import { summarize } from "./propagation.mjs"
+import { httpRequest } from "./targets.mjs"
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** The route as /config shows it is the one written with `seq` (timeout 30000+seq ms, given pool). */
+const serves = (config, pool, seq) => {
+  const route = config?.routes?.reload
+  if (!route) return false
+  const timeout = route.timeout
+  const ms = typeof timeout === "number" ? timeout : typeof timeout === "string" ? parseDurationMs(timeout) : undefined
+  return route.backends?.[0]?.pool === pool && ms === 30_000 + seq
+}
+const parseDurationMs = (text) => {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim())
+  if (!m) return undefined
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]
+}
+
+export const reloadScenario = async (dyn, { tool, duration, connections, rounds = 2, warmup = 3, reloads = 200, minRatio = 0.9 }) => {
+  const { etcd, switchyard } = dyn
+  const url = `http://127.0.0.1:${switchyard.port}${RELOAD_PATH}`
+  const check = await httpRequest({ port: switchyard.port, host: RELOAD_HOST, path: RELOAD_PATH })
+  if (check.status !== 200 || check.body.length !== 64) throw new Error(`reload route answered ${check.status} ${check.body.slice(0, 200)}`)
+  const loadRun = () => load(tool, { url, headers: { Host: RELOAD_HOST }, connections, duration })
+
+  let seq = 0 // startDynamic wrote seq 0 with reload-a
+  let pool = "reload-a"
+  const reloadLoop = async (durationMs) => {
+    const start = performance.now()
+    const putMs = []
+    const failures = []
+    let late = 0
+    for (let i = 0; i < reloads; i++) {
+      const due = start + ((i + 0.5) * durationMs) / reloads
+      const wait = due - performance.now()
+      if (wait > 0) await sleep(wait)
+      else late++
+      seq++
+      pool = pool === "reload-a" ? "reload-b" : "reload-a"
+      const t0 = performance.now()
+      try {
+        await etcd.put(key("routes", "reload"), JSON.stringify(reloadRoute(pool, seq)))
+        putMs.push(performance.now() - t0)
+      } catch (error) {
+        failures.push(error.message)
+      }
+    }
+    return { sent: reloads - failures.length, failures, late, putMs: summarize(putMs), spanMs: performance.now() - start }
+  }
+  /** Waits (≤ 5 s) until /config serves the last write; → { version, converged, waitedMs } */
+  const settle = async () => {
+    const t0 = performance.now()
+    for (;;) {
+      const c = await configOf(switchyard.adminPort)
+      if (serves(c.config, pool, seq)) return { version: c.version, converged: true, waitedMs: performance.now() - t0 }
+      if (performance.now() - t0 > 5000) return { version: c.version, converged: false, waitedMs: performance.now() - t0, route: c.config?.routes?.reload }
+      await sleep(20)
+    }
+  }
+
+  console.log(`[bench] reload: warm-up (${warmup}s)`)
+  await load(tool, { url, headers: { Host: RELOAD_HOST }, connections, duration: warmup })
+  await sleep(500)
+
+  const runs = { reload: [], quiet: [] }
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ["reload", "quiet"] : ["quiet", "reload"]
+    for (const kind of order) {
+      const before = await settle()
+      let r
+      let loop
+      if (kind === "reload") {
+        ;[r, loop] = await Promise.all([loadRun(), reloadLoop(duration * 1000)])
+      } else {
+        r = await loadRun()
+      }
+      const after = await settle()
+      const run = {
+        ...r,
+        failed: (r.non2xx ?? 0) + (r.errors ?? 0),
+        versionBefore: before.version,
+        versionAfter: after.version,
+        versionsApplied: after.version - before.version,
+        converged: after.converged,
+        ...(loop ? { reloads: loop } : {})
+      }
+      runs[kind].push(run)
+      console.log(`[bench] reload round ${round + 1}/${rounds} ${kind.padEnd(6)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  ` +
+        `p99 ${r.p99.toFixed(3)} ms  non2xx ${r.non2xx} errors ${r.errors}  versions +${run.versionsApplied}` +
+        (loop ? ` (${loop.sent} writes, put p50 ${loop.putMs.p50?.toFixed(2)} ms max ${loop.putMs.max?.toFixed(2)} ms)` : "") +
+        (after.converged ? "" : `  NOT CONVERGED: ${JSON.stringify(after.route)}`))
+      await sleep(1000)
+    }
+  }
+
+  const med = (kind) => ({
+    rps: median(runs[kind].map((r) => r.rps)),
+    p50: median(runs[kind].map((r) => r.p50)),
+    p99: median(runs[kind].map((r) => r.p99)),
+    non2xx: runs[kind].reduce((a, r) => a + (r.non2xx ?? 0), 0),
+    errors: runs[kind].reduce((a, r) => a + (r.errors ?? 0), 0),
+    requests: runs[kind].reduce((a, r) => a + (r.requests ?? 0), 0),
+    versionsApplied: runs[kind].map((r) => r.versionsApplied)
+  })
+  const withReloads = med("reload")
+  const without = med("quiet")
+  const ratio = withReloads.rps / without.rps
+  const failed = withReloads.non2xx + withReloads.errors
+  const writes = runs.reload.reduce((a, r) => a + r.reloads.sent, 0)
+  const applied = runs.reload.reduce((a, r) => a + r.versionsApplied, 0)
+  const targets = {
+    noFailures: { goal: "0 failed requests (non-2xx + socket errors) during reloads", pass: failed === 0 },
+    throughput: { goal: `req/s with reloads >= ${minRatio}x without`, pass: ratio >= minRatio },
+    // informational: etcd watch events and the 20 ms debounce may coalesce close writes into one version
+    versions: {
+      goal: `config version advanced by ~${reloads} per reload run (>= 90%), /config serves the last write`,
+      pass: runs.reload.every((r) => r.versionsApplied >= 0.9 * reloads && r.converged)
+    }
+  }
+  return {
+    method: "etcd3 npm client puts of /switchyard/routes/reload, alternating pool reload-a/reload-b and timeout 30000+seq ms",
+    reloadsPerRun: reloads,
+    rounds,
+    withReloads,
+    without,
+    ratio,
+    failed,
+    writes,
+    versionsApplied: applied,
+    quietVersionsApplied: runs.quiet.reduce((a, r) => a + r.versionsApplied, 0),
+    targets,
+    runs
+  }
+}
