@@ -306,6 +306,10 @@ const reload = async (backend) => {
   rows.push(["without", fmt(r.without.rps, 0), fmt(r.without.p50, 3), fmt(r.without.p99, 3), r.without.non2xx, r.without.errors, r.without.versionsApplied.join(" / ")])
   console.log(pad(rows))
   console.log(`with/without req/s ${fmt(r.ratio, 3)}x; failed requests during reloads ${r.failed}; ${r.writes} writes -> ${r.versionsApplied} versions applied`)
+  if (r.idleReloadCost) {
+    console.log(`cost of a reload with no traffic: ~${fmt(r.idleReloadCost.cpuMsPerVersion, 1)} ms Switchyard CPU per applied version ` +
+      `(${r.idleReloadCost.writes} writes -> ${r.idleReloadCost.versions} versions)`)
+  }
   for (const t of Object.values(r.targets)) console.log(`target ${t.goal.padEnd(42)} ${t.pass ? "PASS" : "MISS"}`)
   return r
 }

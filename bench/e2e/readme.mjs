@@ -1,4 +1,6 @@
-// Renders bench/results/latest.json (or the file given) into the RESULTS block of bench/README.md:
+// Renders bench/results/latest.json (or the file given) into bench/README.md: throughput and stream into
+// the RESULTS block, propagation and reload into the RESULTS-DYNAMIC block. A block is only rewritten
+// when the results hold one of its scenarios, so a run of some scenarios keeps the others' text.
 //   node bench/e2e/readme.mjs [results.json]
 import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
@@ -52,9 +54,63 @@ if (r.stream) {
   }
   lines.push("")
 }
-for (const [name, reason] of Object.entries(r.unavailable ?? {})) lines.push(`- ${name} was not runnable: ${reason.split("\n")[0]}`)
+for (const [name, reason] of Object.entries(r.unavailable ?? {})) {
+  if (name !== "dynamic") lines.push(`- ${name} was not runnable: ${reason.split("\n")[0]}`)
+}
+
+const dyn = []
+if (r.propagation || r.reload || r.unavailable?.dynamic) {
+  dyn.push(`Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} vCPU ${r.machine.cpuModel ?? ""}, Node ${r.machine.node}, ` +
+    `${r.dynamic?.etcd ?? "etcd"} (single member, loopback).`)
+  dyn.push("")
+}
+if (r.unavailable?.dynamic) dyn.push(`- etcd + Switchyard were not runnable: ${r.unavailable.dynamic.split("\n")[0]}`, "")
+if (r.propagation) {
+  const p = r.propagation
+  dyn.push(`**propagation** — ${p.changes} rewrites of \`/switchyard/routes/probe\` (pool \`probe-a\` ⇄ \`probe-b\`), ` +
+    "etcd3 client put, then sequential keep-alive GETs until the new backend answers")
+  dyn.push("")
+  dyn.push("| ms | p50 | p90 | p99 | max | mean |")
+  dyn.push("| --- | ---: | ---: | ---: | ---: | ---: |")
+  const row = (name, st) => `| ${name} | ${f(st?.p50)} | ${f(st?.p90)} | ${f(st?.p99)} | ${f(st?.max)} | ${f(st?.mean)} |`
+  dyn.push(row("put → first response from the new pool", p.ms))
+  dyn.push(row("put call alone", p.putMs))
+  dyn.push(row("put → Switchyard's `config.applied` event", p.appliedMs))
+  dyn.push("")
+  dyn.push(`- target p99 < 100 ms: **${p.target.pass ? "PASS" : "MISS"}** (p99 ${f(p.ms.p99)} ms); ` +
+    `timeouts ${p.problems.timeouts}, non-200 while polling ${Object.values(p.problems.non200).reduce((a, b) => a + b, 0)}, ` +
+    `request errors ${p.problems.requestErrors}, flaps back to the old pool ${p.problems.flaps}`)
+  dyn.push("")
+}
+if (r.reload) {
+  const q = r.reload
+  dyn.push(`**reload** — \`GET /api/items\`, \`Host: reload.bench.test\`, ${o.tool}, ${o.connections} connections, ` +
+    `${o.duration} s × ${q.rounds} round(s) (medians); ${q.reloadsPerRun} route rewrites spread over each reload run`)
+  dyn.push("")
+  dyn.push("| run | req/s | p50 ms | p99 ms | non-2xx / errors | versions applied |")
+  dyn.push("| --- | ---: | ---: | ---: | ---: | ---: |")
+  for (const [name, m] of [["with reloads", q.withReloads], ["without", q.without]]) {
+    dyn.push(`| ${name} | ${f(m.rps, 0)} | ${f(m.p50)} | ${f(m.p99)} | ${m.non2xx} / ${m.errors} | ${m.versionsApplied.join(" / ")} |`)
+  }
+  dyn.push("")
+  dyn.push(`- failed requests during reloads: ${q.failed} — target 0: **${q.targets.noFailures.pass ? "PASS" : "MISS"}**`)
+  dyn.push(`- req/s with / without reloads: **${f(q.ratio)}×** — target ≥ 0.90×: **${q.targets.throughput.pass ? "PASS" : "MISS"}**`)
+  dyn.push(`- ${q.writes} writes → ${q.versionsApplied} config versions applied (GET /config); ` +
+    `/config served the last write after every run: ${q.runs.reload.every((x) => x.converged) ? "yes" : "NO"}`)
+  if (q.idleReloadCost?.cpuMsPerVersion !== undefined) {
+    dyn.push(`- one applied reload costs Switchyard ~${f(q.idleReloadCost.cpuMsPerVersion, 1)} ms of CPU (measured with no traffic)`)
+  }
+  dyn.push("")
+}
+
 const readme = path.join(bench, "README.md")
-const text = readFileSync(readme, "utf8")
-const next = text.replace(/<!-- RESULTS:BEGIN -->[\s\S]*<!-- RESULTS:END -->/, `<!-- RESULTS:BEGIN -->\n${lines.join("\n").trim()}\n<!-- RESULTS:END -->`)
-writeFileSync(readme, next)
-console.log(lines.join("\n"))
+let text = readFileSync(readme, "utf8")
+if (r.throughput || r.stream) {
+  text = text.replace(/<!-- RESULTS:BEGIN -->[\s\S]*<!-- RESULTS:END -->/, `<!-- RESULTS:BEGIN -->\n${lines.join("\n").trim()}\n<!-- RESULTS:END -->`)
+  console.log(lines.join("\n"))
+}
+if (dyn.length > 0) {
+  text = text.replace(/<!-- RESULTS-DYNAMIC:BEGIN -->[\s\S]*<!-- RESULTS-DYNAMIC:END -->/, `<!-- RESULTS-DYNAMIC:BEGIN -->\n${dyn.join("\n").trim()}\n<!-- RESULTS-DYNAMIC:END -->`)
+  console.log(dyn.join("\n"))
+}
+writeFileSync(readme, text)

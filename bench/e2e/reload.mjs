@@ -8,6 +8,7 @@
 // start + (i + 0.5) × duration / reloads. Each round has one run with reloads and one without (order
 // alternating between rounds). After each run the harness waits until GET /config serves the last write
 // and records how far the config version advanced.
+import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { configOf, key, RELOAD_HOST, RELOAD_PATH, reloadRoute } from "./dynamic.mjs"
 import { load } from "./load.mjs"
@@ -33,6 +34,17 @@ const parseDurationMs = (text) => {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim())
   if (!m) return undefined
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (USER_HZ = 100). */
+const cpuMsOf = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime (fields 14, 15)
+  } catch {
+    return undefined
+  }
 }
 
 export const reloadScenario = async (dyn, { tool, duration, connections, rounds = 2, warmup = 3, reloads = 200, minRatio = 0.9 }) => {
@@ -75,6 +87,37 @@ export const reloadScenario = async (dyn, { tool, duration, connections, rounds 
       if (performance.now() - t0 > 5000) return { version: c.version, converged: false, waitedMs: performance.now() - t0, route: c.config?.routes?.reload }
       await sleep(20)
     }
+  }
+
+  // What one reload costs Switchyard in CPU, with no traffic: idle CPU over 2 s, then `idleWrites`
+  // writes 50 ms apart (and the wait until the last is served), minus the idle rate over that span.
+  const idleWrites = 50
+  const idle = await (async () => {
+    const pid = switchyard.pid
+    const c0 = cpuMsOf(pid)
+    const t0 = performance.now()
+    await sleep(2000)
+    const c1 = cpuMsOf(pid)
+    const t1 = performance.now()
+    const before = await settle()
+    for (let i = 0; i < idleWrites; i++) {
+      seq++
+      pool = pool === "reload-a" ? "reload-b" : "reload-a"
+      await etcd.put(key("routes", "reload"), JSON.stringify(reloadRoute(pool, seq)))
+      await sleep(50)
+    }
+    const after = await settle()
+    const c2 = cpuMsOf(pid)
+    const t2 = performance.now()
+    if (c0 === undefined || c2 === undefined) return undefined
+    const idleRate = (c1 - c0) / (t1 - t0)
+    const versions = after.version - before.version
+    const cpuMs = c2 - c1 - idleRate * (t2 - t1)
+    return { writes: idleWrites, versions, cpuMs, idleCpuPerSecondMs: idleRate * 1000, cpuMsPerVersion: versions > 0 ? cpuMs / versions : undefined }
+  })()
+  if (idle) {
+    console.log(`[bench] reload: ${idle.writes} writes with no traffic -> ${idle.versions} versions, ` +
+      `~${idle.cpuMsPerVersion?.toFixed(1)} ms of Switchyard CPU per applied version (idle ${idle.idleCpuPerSecondMs.toFixed(0)} ms/s)`)
   }
 
   console.log(`[bench] reload: warm-up (${warmup}s)`)
@@ -147,6 +190,7 @@ export const reloadScenario = async (dyn, { tool, duration, connections, rounds 
     writes,
     versionsApplied: applied,
     quietVersionsApplied: runs.quiet.reduce((a, r) => a + r.versionsApplied, 0),
+    idleReloadCost: idle,
     targets,
     runs
   }

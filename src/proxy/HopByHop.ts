@@ -51,8 +51,12 @@ export const endToEnd = (source: Headers): Headers => {
 
 /** Removes hop-by-hop fields from `headers` in place (responses from upstreams). */
 export const removeInPlace = (headers: Headers): Headers => {
-  const listed = connectionListed(headers["connection"])
-  if (listed !== undefined) for (const name of listed) delete headers[name]
-  for (const name of ALWAYS) if (headers[name] !== undefined) delete headers[name]
+  const connection = headers["connection"]
+  if (connection !== undefined) {
+    const listed = connectionListed(connection)
+    if (listed !== undefined) for (const name of listed) delete headers[name]
+  }
+  // a response has a handful of fields: test those, not the nine hop-by-hop names
+  for (const name in headers) if (ALWAYS.has(name)) delete headers[name]
   return headers
 }

@@ -68,7 +68,7 @@ describe("Load", () => {
           "routes.api.fallback",
           "routes.api.middlewares[1]"
         ])
-        assert.lengthOf(unsupported, 9)
+        assert.lengthOf(unsupported, 7)
         assert.strictEqual(references.length + unsupported.length, problems.length)
       }))
 

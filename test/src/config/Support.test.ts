@@ -91,13 +91,13 @@ describe("Support", () => {
     Effect.gen(function*() {
       const problems = yield* problemsOf({
         routes: { r: { backends: [{ pool: "p" }], retry: {}, websocket: true } },
-        sources: { etcd: {} }
+        observability: { tracing: { endpoint: "http://127.0.0.1:4318/v1/traces" } }
       })
       assert.lengthOf(problems, 3)
     }))
 
   it("is a table that can be edited", () => {
-    const config = Schema.decodeUnknownSync(SwitchyardConfig)({ ...base, sources: { etcd: {} } })
+    const config = Schema.decodeUnknownSync(SwitchyardConfig)({ ...base, observability: { tracing: { endpoint: "http://127.0.0.1:4318/v1/traces" } } })
     assert.lengthOf(Support.check(config), 1)
     assert.deepStrictEqual(Support.check(config, { ...Support.notSupportedYet, document: [] }), [])
   })
