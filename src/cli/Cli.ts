@@ -56,7 +56,9 @@ const main = Effect.gen(function*() {
   if (args.command === "validate") {
     const result = yield* Effect.either(loadFile(args.config))
     if (result._tag === "Left") {
+      // the report is the command's output; also on stdout when that is not the same terminal
       yield* Console.error(problems(result.left))
+      if (!process.stdout.isTTY) yield* Console.log(problems(result.left))
       return yield* Effect.sync(() => process.exit(1))
     }
     yield* Console.log(`${args.config}: valid`)
@@ -65,7 +67,18 @@ const main = Effect.gen(function*() {
   const file = args.config
   yield* runFile(file).pipe(
     Effect.catchAll((error) =>
-      Console.error(problems(error)).pipe(Effect.zipRight(Effect.sync(() => process.exit(1))))
+      Effect.sync(() => {
+        // humans read stderr; log collectors read the JSON lines on stdout
+        process.stderr.write(`${problems(error)}\n`)
+        process.stdout.write(`${JSON.stringify({
+          level: 50,
+          time: Date.now(),
+          name: "switchyard",
+          msg: error instanceof ConfigError ? "invalid configuration" : "cannot start",
+          problems: error instanceof ConfigError ? error.problems : [{ message: problems(error) }]
+        })}\n`)
+        process.exit(1)
+      })
     )
   )
 })
