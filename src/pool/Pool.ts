@@ -84,6 +84,8 @@ export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, Conf
       const url = new URL(spec.url)
       const client = yield* upstream.connect(url.origin, `${url.host} (pool ${name})`, options)
       servers.push(new Server(spec.url, url.host, spec.weight, client, metrics.upstream(name, url.host)))
+      // no health checking yet: a configured server counts as up
+      metrics.backendUp(name, url.host, true)
     }
     const balancer = LoadBalancer.make(config.loadBalancer, config.hashOn, servers)
     const pool: Pool = {

@@ -352,3 +352,81 @@ describe("Proxy", () => {
       assert.strictEqual(after._tag, "Left")
     }))
 })
+
+describe("Proxy (hostile inputs)", () => {
+  it.scopedLive("routes an absolute-form request on its own authority and rewrites Host", () =>
+    Effect.gen(function*() {
+      const good = yield* Backends.make("good")
+      const evil = yield* Backends.make("evil")
+      const proxy = yield* Proxy.make({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: {
+          good: { match: { hosts: ["good.example"] }, backends: [{ pool: "good" }] },
+          evil: { match: { hosts: ["evil.example"] }, backends: [{ pool: "evil" }] }
+        },
+        pools: { good: { servers: [{ url: good.url }] }, evil: { servers: [{ url: evil.url }] } }
+      })
+      const reply = yield* raw(portOf(proxy.url), "GET http://evil.example/p?q=1 HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n")
+      assert.strictEqual(statusOf(reply), 200)
+      assert.strictEqual(good.seen.length, 0)
+      assert.strictEqual(evil.seen[0]!.url, "/p?q=1")
+      assert.strictEqual(evil.seen[0]!.headers.host, "evil.example")
+    }))
+
+  it.scopedLive("answers 502 for an upstream response Node cannot forward, and for a malformed one", () =>
+    Effect.gen(function*() {
+      const upstream = yield* Effect.acquireRelease(
+        Effect.async<net.Server>((resume) => {
+          const server = net.createServer((socket) => {
+            socket.once("data", (data) => {
+              const bad = data.toString().startsWith("GET /garbage")
+              socket.end(bad ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: a\r\n b\r\n\r\nok" : "NOT HTTP AT ALL\r\n\r\n")
+            })
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.sync(() => server.close())
+      )
+      const port = (upstream.address() as net.AddressInfo).port
+      const proxy = yield* Proxy.make(Proxy.simple([`http://127.0.0.1:${port}`]))
+      const folded = yield* request(`${proxy.url}/garbage`)
+      assert.strictEqual(folded.status, 502)
+      assert.strictEqual(folded.json.error, "bad_gateway")
+      const garbage = yield* request(`${proxy.url}/other`)
+      assert.strictEqual(garbage.status, 502)
+    }))
+
+  it.scopedLive("aborts the client connection when the upstream fails after the response head", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a", (_req, res) => {
+        res.writeHead(200, { "content-length": "100" })
+        res.write("partial")
+        setTimeout(() => res.socket?.destroy(), 50)
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* raw(portOf(proxy.url), "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 2000)
+      assert.strictEqual(statusOf(reply), 200)
+      assert.include(reply, "partial")
+      assert.notInclude(reply, "bad_gateway")
+    }))
+
+  it.scopedLive("forwards HEAD, 204 and 304 without a body", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a", (req, res) => {
+        if (req.url === "/204") return void res.writeHead(204).end()
+        if (req.url === "/304") return void res.writeHead(304, { etag: '"x"' }).end()
+        res.writeHead(200, { "content-type": "text/plain", "content-length": "5" })
+        res.end(req.method === "HEAD" ? undefined : "hello")
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const head = yield* request(proxy.url, { method: "HEAD" })
+      assert.strictEqual(head.status, 200)
+      assert.strictEqual(head.headers["content-length"], "5")
+      assert.strictEqual(head.text, "")
+      assert.strictEqual((yield* request(`${proxy.url}/204`)).status, 204)
+      const notModified = yield* request(`${proxy.url}/304`)
+      assert.strictEqual(notModified.status, 304)
+      assert.strictEqual(notModified.headers.etag, '"x"')
+      assert.strictEqual((yield* request(proxy.url)).text, "hello")
+    }))
+})
