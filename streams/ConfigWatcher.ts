@@ -237,7 +237,7 @@ export const make = (options: WatcherOptions) =>
       Effect.forkScoped
     )
     yield* Queue.take(signals).pipe(
-      Effect.zipRight(Effect.sleep(options.debounce ?? 20)),
+      Effect.zipRight(Effect.sleep(options.debounce ?? 10)),
       Effect.zipRight(reconcile),
       Effect.forever,
       Effect.forkScoped
