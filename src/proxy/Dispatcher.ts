@@ -84,6 +84,13 @@ const validTransferEncoding = (value: string): boolean => {
   return chunked === 1
 }
 
+/** A request body not read to the end (it would have to be drained before the connection can be reused). */
+const unreadBody = (req: IncomingMessage): boolean => {
+  if (req.complete) return false
+  const cl = req.headers["content-length"]
+  return req.headers["transfer-encoding"] !== undefined || (cl !== undefined && cl !== "0")
+}
+
 const firstValue = (value: string | Array<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.[0]
 
@@ -165,7 +172,8 @@ export const make = (deps: DispatcherDeps) => {
         "x-request-id": id
       }
       if (body.retryAfter !== undefined) headers["retry-after"] = String(body.retryAfter)
-      if (close || listener.draining) headers["connection"] = "close"
+      // a request body that was not read to the end would have to be drained first: close instead
+      if (close || listener.draining || unreadBody(res.req)) headers["connection"] = "close"
       res.writeHead(body.status, headers)
       res.end(text)
     }
