@@ -12,26 +12,14 @@
  */
 import type { Headers } from "../proxy/Message.js"
 import * as SmoothWeighted from "./SmoothWeighted.js"
+import { type LoadBalancer as LoadBalancerName, loadBalancers } from "../config/Schema.js"
 import * as HashKey from "./internal/hashKey.js"
 import { murmur3 } from "./internal/hash.js"
 import * as Ring from "./internal/ring.js"
 
-export type Algorithm =
-  | "round-robin"
-  | "weighted-round-robin"
-  | "least-connections"
-  | "power-of-two"
-  | "random"
-  | "consistent-hash"
-
-export const algorithms: ReadonlyArray<Algorithm> = [
-  "round-robin",
-  "weighted-round-robin",
-  "least-connections",
-  "power-of-two",
-  "random",
-  "consistent-hash"
-]
+/** The `loadBalancer` values of a pool (one list, in the config schema). */
+export type Algorithm = LoadBalancerName
+export const algorithms: ReadonlyArray<Algorithm> = loadBalancers
 
 /** What a balancer needs of a server. `activeRequests` and `available` change at run time (health, ejection); read them at pick time. */
 export interface BalancedServer {
