@@ -2,55 +2,59 @@
  * The `Metrics` port on prom-client (CONTRACT §6), with its own registry so that several proxies in one
  * process (tests, embedding) do not share series. Label sets are bounded: route, pool and server names
  * from the config, a fixed method list, status codes.
+ *
+ * The per-request series are `internal/series.ts` families (plain number writes, rendered by prom-client
+ * at scrape time); the cold ones (reloads, version) and the default process metrics are prom-client's.
  */
 import { Effect, Layer } from "effect"
 import * as Prom from "prom-client"
 import { Metrics, type Gauge as GaugePort, type RequestRecorder } from "../../src/observability/Metrics.js"
+import * as Series from "./internal/series.js"
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"])
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+const OUTCOMES = ["success", "connect_error", "reset", "timeout", "status_5xx"] as const
 
 export const make = (options: { readonly defaultMetrics: boolean } = { defaultMetrics: true }) => {
   const registry = new Prom.Registry()
   if (options.defaultMetrics) Prom.collectDefaultMetrics({ register: registry })
-  const requests = new Prom.Counter({
-    name: "switchyard_requests_total",
-    help: "Requests handled, by listener, route, pool, method and status code.",
-    labelNames: ["listener", "route", "pool", "method", "code"] as const,
-    registers: [registry]
-  })
-  const duration = new Prom.Histogram({
-    name: "switchyard_request_duration_seconds",
-    help: "Time from the request's arrival to the end of its response, as the client observes it.",
-    labelNames: ["listener", "route", "pool"] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry]
-  })
-  const upstreamDuration = new Prom.Histogram({
-    name: "switchyard_upstream_request_duration_seconds",
-    help: "Time to the response head of each upstream attempt.",
-    labelNames: ["pool", "server"] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry]
-  })
-  const attempts = new Prom.Counter({
-    name: "switchyard_upstream_attempts_total",
-    help: "Upstream attempts by outcome (success, connect_error, reset, timeout, status_5xx).",
-    labelNames: ["pool", "server", "outcome"] as const,
-    registers: [registry]
-  })
-  const openConnections = new Prom.Gauge({
-    name: "switchyard_open_connections",
-    help: "Client connections open, by listener.",
-    labelNames: ["listener"] as const,
-    registers: [registry]
-  })
-  const inFlight = new Prom.Gauge({
-    name: "switchyard_requests_in_flight",
-    help: "Requests being handled, by listener.",
-    labelNames: ["listener"] as const,
-    registers: [registry]
-  })
+  const requests = Series.register(registry, new Series.Counter(
+    "switchyard_requests_total",
+    "Requests handled, by listener, route, pool, method and status code.",
+    ["listener", "route", "pool", "method", "code"]
+  ))
+  const duration = Series.register(registry, new Series.Histogram(
+    "switchyard_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, as the client observes it.",
+    ["listener", "route", "pool"],
+    DURATION_BUCKETS
+  ))
+  const upstreamDuration = Series.register(registry, new Series.Histogram(
+    "switchyard_upstream_request_duration_seconds",
+    "Time to the response head of each upstream attempt.",
+    ["pool", "server"],
+    DURATION_BUCKETS
+  ))
+  const attempts = Series.register(registry, new Series.Counter(
+    "switchyard_upstream_attempts_total",
+    "Upstream attempts by outcome (success, connect_error, reset, timeout, status_5xx).",
+    ["pool", "server", "outcome"]
+  ))
+  const openConnections = Series.register(registry, new Series.Gauge(
+    "switchyard_open_connections",
+    "Client connections open, by listener.",
+    ["listener"]
+  ))
+  const inFlight = Series.register(registry, new Series.Gauge(
+    "switchyard_requests_in_flight",
+    "Requests being handled, by listener.",
+    ["listener"]
+  ))
+  const backendUp = Series.register(registry, new Series.Gauge(
+    "switchyard_backend_up",
+    "1 when a server is healthy and not ejected.",
+    ["pool", "server"]
+  ))
   const reloads = new Prom.Counter({
     name: "switchyard_config_reloads_total",
     help: "Configuration changes applied or rejected.",
@@ -62,34 +66,19 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
     help: "Version of the configuration being served.",
     registers: [registry]
   })
-  const backendUp = new Prom.Gauge({
-    name: "switchyard_backend_up",
-    help: "1 when a server is healthy and not ejected.",
-    labelNames: ["pool", "server"] as const,
-    registers: [registry]
-  })
   reloads.labels("applied").inc(0)
   reloads.labels("rejected").inc(0)
 
-  const gauge = (g: Prom.Gauge<"listener">, listener: string): GaugePort => {
-    const child = g.labels(listener)
-    child.inc(0)
-    return { inc: () => child.inc(), dec: () => child.dec() }
+  const gauge = (family: Series.Gauge, listener: string): GaugePort => {
+    const series = family.labels(listener)
+    return { inc: () => void series.value++, dec: () => void series.value-- }
   }
 
-  // which servers each pool has series for, so that a retired pool's series can be removed exactly
-  const poolServers = new Map<string, Set<string>>()
-  const remember = (pool: string, server: string) => {
-    let servers = poolServers.get(pool)
-    if (servers === undefined) poolServers.set(pool, servers = new Set())
-    servers.add(server)
-  }
-
-  const service = Metrics.of({
+  return Metrics.of({
     requests: (listener, route): RequestRecorder => {
-      // children cached per (pool, method, code): label lookups happen once per combination, not per request
-      const counters = new Map<string, ReturnType<typeof requests.labels>>()
-      const histograms = new Map<string, ReturnType<typeof duration.labels>>()
+      // series bound once per (pool, method, code) and per pool: label work happens once, not per request
+      const counters = new Map<string, { value: number }>()
+      const histograms = new Map<string, { readonly observe: (value: number) => void }>()
       return {
         record: (pool, method, status, seconds) => {
           const m = METHODS.has(method) ? method : "OTHER"
@@ -99,7 +88,7 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
             counter = requests.labels(listener, route, pool, m, String(status))
             counters.set(key, counter)
           }
-          counter.inc()
+          counter.value++
           let histogram = histograms.get(pool)
           if (histogram === undefined) {
             histogram = duration.labels(listener, route, pool)
@@ -110,7 +99,6 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
       }
     },
     upstream: (pool, server) => {
-      remember(pool, server)
       const hist = upstreamDuration.labels(pool, server)
       const outcomes = {
         success: attempts.labels(pool, server, "success"),
@@ -118,10 +106,10 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
         reset: attempts.labels(pool, server, "reset"),
         timeout: attempts.labels(pool, server, "timeout"),
         status_5xx: attempts.labels(pool, server, "status_5xx")
-      }
+      } satisfies Record<(typeof OUTCOMES)[number], { value: number }>
       return {
         record: (outcome, seconds) => {
-          outcomes[outcome].inc()
+          outcomes[outcome].value++
           hist.observe(seconds)
         }
       }
@@ -131,22 +119,15 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
     configReload: (result) => reloads.labels(result).inc(),
     configVersion: (v) => version.set(v),
     backendUp: (pool, server, up) => {
-      remember(pool, server)
-      backendUp.labels(pool, server).set(up ? 1 : 0)
+      backendUp.labels(pool, server).value = up ? 1 : 0
     },
     forgetPool: (pool) => {
-      for (const server of poolServers.get(pool) ?? []) {
-        upstreamDuration.remove(pool, server)
-        backendUp.remove(pool, server)
-        for (const outcome of ["success", "connect_error", "reset", "timeout", "status_5xx"]) attempts.remove(pool, server, outcome)
-      }
-      poolServers.delete(pool)
+      for (const family of [upstreamDuration, attempts, backendUp]) family.remove({ pool })
     },
     render: Effect.promise(() => registry.metrics()).pipe(
       Effect.map((body) => ({ contentType: registry.contentType, body }))
     )
   })
-  return service
 }
 
 export const layer = (options?: { readonly defaultMetrics: boolean }) => Layer.sync(Metrics, () => make(options))
