@@ -238,7 +238,7 @@ export const make = (deps: DispatcherDeps) => {
       const started = performance.now()
       listener.active++
       listener.inFlight.inc()
-      const exchange: Exchange = { route: "", pool: "", upstream: "" }
+      const exchange: Exchange = { route: "", pool: "", upstream: "", abort: undefined, finished: false }
       let recorder = listener.unrouted
       let errorCode: string | undefined
       let id = ""
@@ -251,7 +251,10 @@ export const make = (deps: DispatcherDeps) => {
 
       let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
       res.once("close", () => {
-        if (fiber !== undefined && !res.writableFinished) fiber.unsafeInterruptAsFork(FiberId.none)
+        if (fiber !== undefined && !res.writableFinished) {
+          exchange.abort?.()
+          fiber.unsafeInterruptAsFork(FiberId.none)
+        }
         finish(req, res, recorder, exchange, id, host, path, started, errorCode)
       })
 
@@ -389,6 +392,9 @@ export const make = (deps: DispatcherDeps) => {
 
       fiber = runFork(route.handler(request))
       fiber.addObserver((exit) => {
+        exchange.finished = true
+        // an upstream request still in flight belongs to nobody now (e.g. a middleware timed out)
+        exchange.abort?.()
         if (exit._tag === "Success") return sendResponse(res, exit.value, id)
         const cause = exit.cause
         if (Cause.isInterruptedOnly(cause)) return

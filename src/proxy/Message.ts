@@ -46,6 +46,13 @@ export interface Exchange {
   pool: string
   /** The server (`host:port`) of the last attempt. */
   upstream: string
+  /**
+   * Aborts the upstream request in flight, if any (set by the forwarder while it waits for the response
+   * head). The dispatcher calls it when the client goes away, before interrupting the request's fiber.
+   */
+  abort: (() => void) | undefined
+  /** Set once the request's handler has completed: a response arriving later is discarded. */
+  finished: boolean
 }
 
 /** One response: produced by the upstream or by a middleware that short-circuits. */
