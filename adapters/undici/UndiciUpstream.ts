@@ -105,10 +105,8 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
     bodyTimeout: 300_000,
     pipelining: 1
   })
-  let pending = 0
   const dispatch = (request: UpstreamRequest, callback: UpstreamCallback) => {
     const signal = new AbortHandle()
-    pending++
     pool.request({
       method: request.method as "GET",
       path: request.path,
@@ -118,12 +116,10 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
       signal: signal as unknown as AbortSignal
     }, (err, data) => {
       if (err) {
-        pending--
         if (!signal.aborted) callback(classify(label, err), undefined)
         return
       }
       const body = data.body
-      body.once("close", () => pending--)
       if (signal.aborted) {
         body.destroy()
         return
@@ -134,7 +130,6 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
   }
   const client: UpstreamClient = {
     origin,
-    pending: () => pending,
     dispatch,
     send: (request: UpstreamRequest) =>
       Effect.async<ProxyResponse, UpstreamError>((resume) => {

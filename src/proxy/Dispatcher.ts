@@ -94,6 +94,13 @@ const unreadBody = (req: IncomingMessage): boolean => {
 const firstValue = (value: string | Array<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.[0]
 
+/** Per-request response streaming state, cleaned up by the request's one 'close' handler. */
+interface Flow {
+  body: Readable | undefined
+  timer: ReturnType<typeof setTimeout> | undefined
+  drainWatched: boolean
+}
+
 class BodyLimit extends Transform {
   seen = 0
   exceeded = false
@@ -183,7 +190,7 @@ export const make = (deps: DispatcherDeps) => {
      * produced the response; from here on the exchange is Node streams: a client that goes away destroys
      * the upstream body (which releases its connection), and an upstream failure mid-body aborts the client.
      */
-    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string) => {
+    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string, flow: Flow) => {
       const headers = response.headers
       headers["x-request-id"] = id
       if (listener.draining) headers["connection"] = "close"
@@ -209,28 +216,28 @@ export const make = (deps: DispatcherDeps) => {
         body.destroy()
         return
       }
-      let timer: ReturnType<typeof setTimeout> | undefined
+      flow.body = body
       if (sendTimeout > 0) {
-        // pipe() pauses the source when the client's socket buffer is full and restarts it on 'drain'.
+        // pipe() pauses the source when the client's socket buffer is full; the timer starts then and is
+        // cleared on 'drain' (a listener added only for responses that ever stall).
         body.on("pause", () => {
-          if (timer === undefined && res.writableNeedDrain) {
-            timer = setTimeout(() => res.destroy(), sendTimeout)
-          }
-        })
-        res.on("drain", () => {
-          if (timer !== undefined) {
-            clearTimeout(timer)
-            timer = undefined
+          if (flow.timer !== undefined || !res.writableNeedDrain) return
+          flow.timer = setTimeout(() => res.destroy(), sendTimeout)
+          if (!flow.drainWatched) {
+            flow.drainWatched = true
+            res.on("drain", () => {
+              if (flow.timer !== undefined) {
+                clearTimeout(flow.timer)
+                flow.timer = undefined
+              }
+            })
           }
         })
       }
       // pipe() rather than stream.pipeline(): pipeline allocates an AbortController (and aborts it, which
-      // builds a DOMException) per call, measurable on the hot path. Errors are handled explicitly.
+      // builds a DOMException) per call, measurable on the hot path. Errors are handled explicitly; the
+      // request's 'close' handler destroys an unfinished body (client gone) and clears the timer.
       body.on("error", () => res.destroy())
-      res.once("close", () => {
-        if (timer !== undefined) clearTimeout(timer)
-        if (!body.readableEnded) body.destroy()
-      })
       body.pipe(res)
     }
 
@@ -250,7 +257,10 @@ export const make = (deps: DispatcherDeps) => {
       id = clientId !== undefined && REQUEST_ID.test(clientId) ? clientId : randomUUID()
 
       let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
+      const flow: Flow = { body: undefined, timer: undefined, drainWatched: false }
       res.once("close", () => {
+        if (flow.timer !== undefined) clearTimeout(flow.timer)
+        if (flow.body !== undefined && !flow.body.readableEnded) flow.body.destroy()
         if (fiber !== undefined && !res.writableFinished) {
           exchange.abort?.()
           fiber.unsafeInterruptAsFork(FiberId.none)
@@ -395,7 +405,7 @@ export const make = (deps: DispatcherDeps) => {
         exchange.finished = true
         // an upstream request still in flight belongs to nobody now (e.g. a middleware timed out)
         exchange.abort?.()
-        if (exit._tag === "Success") return sendResponse(res, exit.value, id)
+        if (exit._tag === "Success") return sendResponse(res, exit.value, id, flow)
         const cause = exit.cause
         if (Cause.isInterruptedOnly(cause)) return
         if (limiter !== undefined && limiter.exceeded) {

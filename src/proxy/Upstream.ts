@@ -52,8 +52,6 @@ export interface UpstreamClient {
    * Returns a function that aborts the request (the callback is then not called).
    */
   readonly dispatch: (request: UpstreamRequest, callback: UpstreamCallback) => () => void
-  /** Requests that have not finished yet (head not received, or body still streaming). */
-  readonly pending: () => number
 }
 
 export class Upstream extends Context.Tag("switchyard/Upstream")<Upstream, {

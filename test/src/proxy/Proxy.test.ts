@@ -430,3 +430,32 @@ describe("Proxy (hostile inputs)", () => {
       assert.strictEqual((yield* request(proxy.url)).text, "hello")
     }))
 })
+
+describe("Proxy (slow clients)", () => {
+  it.scopedLive("disconnects a client that accepts no response bytes for sendTimeout, releasing the upstream", () =>
+    Effect.gen(function*() {
+      let upstreamClosed = false
+      const a = yield* Backends.make("a", (_req, res) => {
+        res.writeHead(200, { "content-type": "application/octet-stream" })
+        res.once("close", () => {
+          upstreamClosed = !res.writableFinished
+        })
+        const chunk = Buffer.alloc(64 * 1024)
+        const pump = () => {
+          while (res.write(chunk)) { /* fill every buffer on the way */ }
+          res.once("drain", pump)
+        }
+        pump()
+      })
+      const proxy = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        listeners: { web: { address: "127.0.0.1:0", limits: { sendTimeout: "300ms" } } }
+      })
+      const socket = net.connect(portOf(proxy.url), "127.0.0.1")
+      socket.pause()
+      socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+      for (let i = 0; i < 60 && !upstreamClosed; i++) yield* Effect.sleep("50 millis")
+      socket.destroy()
+      assert.isTrue(upstreamClosed)
+    }))
+})
