@@ -7,7 +7,7 @@
  * compiled snapshot in one assignment, then bind/drain listeners that were added/removed/changed and
  * retire pools that are gone. Any failure before the swap leaves the running config untouched.
  */
-import { Effect, Exit, Runtime, Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import { compile } from "./config/Compile.js"
 import type { ConfigError } from "./config/ConfigError.js"
 import type { ListenerConfig, SwitchyardConfig } from "./config/Schema.js"
@@ -18,6 +18,7 @@ import * as PoolRegistry from "./pool/PoolRegistry.js"
 import { canonical } from "./pool/Pool.js"
 import type { ActiveConfigState } from "./proxy/ActiveConfig.js"
 import * as Dispatcher from "./proxy/Dispatcher.js"
+import * as RequestRuntime from "./proxy/RequestRuntime.js"
 import type { Upstream } from "./proxy/Upstream.js"
 import * as HttpListener from "./server/HttpListener.js"
 
@@ -62,11 +63,7 @@ export const make = (
     const accessLog = yield* AccessLog
     const registry = yield* PoolRegistry.make
     const active: ActiveConfigState = { current: undefined }
-    // Request fibers run on the default runtime, not this scope's: forking copies every FiberRef of the
-    // parent runtime (logger, services, annotations), which measured as a third of the per-request cost.
-    // The request path needs none of them: its services were resolved when the route was compiled.
-    const runtime = Runtime.defaultRuntime
-    const dispatcher = Dispatcher.make({ active, runtime, accessLog: accessLog.write })
+    const dispatcher = Dispatcher.make({ active, runtime: RequestRuntime.runtime, accessLog: accessLog.write })
     const lock = yield* Effect.makeSemaphore(1)
     const context = yield* Effect.context<Upstream | Metrics>()
     const listeners = new Map<string, ListenerEntry>()
