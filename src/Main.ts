@@ -3,7 +3,7 @@
  * prom-client, pino and the configuration sources' clients, and exposes the programmatic API
  * (`Switchyard.layer`, `Switchyard.start`) and the CLI's `run`.
  */
-import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Layer, RuntimeFlags, Scope } from "effect"
 import * as FileConfigSource from "../adapters/file/FileConfigSource.js"
 import * as PinoLogger from "../adapters/pino/PinoLogger.js"
 import * as PromMetrics from "../adapters/prometheus/PromMetrics.js"
@@ -30,6 +30,9 @@ export class Proxy extends Context.Tag("switchyard/Switchyard")<Proxy, Gateway.G
 /** The adapters for one config: undici upstreams, Prometheus metrics, pino logs, the event bus. */
 export const adapters = (config: SwitchyardConfig) =>
   Layer.mergeAll(
+    // Effect's per-fiber runtime metrics are on by default; nothing reads them here, and they cost
+    // allocations on every fiber (config reloads included)
+    RuntimeFlags.disableRuntimeMetrics,
     UndiciUpstream.layer,
     config.observability.metrics.enabled ? PromMetrics.layer({ defaultMetrics: true }) : Layer.succeed(Metrics, noopMetrics),
     PinoLogger.layer(config.observability.logs),
