@@ -184,6 +184,12 @@ const throughput = async (backend) => {
       pass: comparisons.rpsVsFastify >= 1.0 && sy.p99 <= fa.p99 && sy.non2xx === 0 && sy.errors === 0
     }
   }
+  // Paired ratios: each round's Switchyard run against the other targets' runs in the same round. This
+  // machine's speed drifts by tens of percent between minutes; within one round the drift is smaller.
+  const paired = (other) =>
+    runs.switchyard && runs[other] ? median(runs.switchyard.map((r, i) => r.rps / runs[other][i].rps)) : undefined
+  comparisons.pairedRpsVsFastify = paired("fastify")
+  comparisons.pairedRpsVsReference = paired("reference")
   if (sy && ref) {
     comparisons.rpsVsReference = sy.rps / ref.rps
     comparisons.p99VsReference = sy.p99 / ref.p99
@@ -202,6 +208,11 @@ const throughput = async (backend) => {
   }
   if (sy && ref) {
     console.log(`switchyard/reference req/s ${fmt(comparisons.rpsVsReference, 3)}x   p99 ${fmt(sy.p99, 3)} vs ${fmt(ref.p99, 3)} ms (${fmt(comparisons.p99VsReference, 3)}x)`)
+  }
+  if (comparisons.pairedRpsVsFastify !== undefined || comparisons.pairedRpsVsReference !== undefined) {
+    const perRound = (other) => runs.switchyard.map((r, i) => fmt(r.rps / runs[other][i].rps, 2)).join(" / ")
+    console.log(`paired per round (median): switchyard/fastify ${fmt(comparisons.pairedRpsVsFastify, 3)}x (${runs.fastify ? perRound("fastify") : "-"}), ` +
+      `switchyard/reference ${fmt(comparisons.pairedRpsVsReference, 3)}x (${runs.reference ? perRound("reference") : "-"})`)
   }
   for (const t of Object.values(targets)) console.log(`target ${t.goal.padEnd(42)} ${t.pass ? "PASS" : "MISS"}`)
   if (!sy) console.log("switchyard: not measured (not runnable)")
