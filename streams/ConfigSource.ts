@@ -53,3 +53,12 @@ export interface ConfigSource {
 export class ConfigSources extends Context.Tag("switchyard/ConfigSources")<ConfigSources, ReadonlyArray<ConfigSource>>() {}
 
 export const emptyEntities: DynamicEntities = { routes: {}, pools: {}, middlewares: {} }
+
+/** The routes, pools and middlewares maps of a whole document (missing or malformed ones as empty maps). */
+export const entitiesOf = (document: Readonly<Record<string, unknown>>): DynamicEntities => {
+  const pick = (key: string) => {
+    const value = document[key]
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? value as Record<string, unknown> : {}
+  }
+  return { routes: pick("routes"), pools: pick("pools"), middlewares: pick("middlewares") }
+}

@@ -16,7 +16,7 @@ import * as Load from "../src/config/Load.js"
 import type { SwitchyardConfig } from "../src/config/Schema.js"
 import { Events, now } from "../src/observability/Events.js"
 import { Metrics } from "../src/observability/Metrics.js"
-import { canonical } from "../src/pool/Pool.js"
+import { canonical } from "../src/config/Canonical.js"
 import type { ConfigSnapshot, ConfigSource, DynamicEntities } from "./ConfigSource.js"
 
 export const kinds = ["routes", "pools", "middlewares"] as const

@@ -12,15 +12,7 @@ import { basename, dirname, resolve } from "node:path"
 import { ConfigError } from "../../src/config/ConfigError.js"
 import * as Load from "../../src/config/Load.js"
 import type { ConfigSnapshot, ConfigSource } from "../../streams/ConfigSource.js"
-import { emptyEntities } from "../../streams/ConfigSource.js"
-
-const entitiesOf = (doc: Record<string, unknown>) => {
-  const pick = (key: string) => {
-    const v = doc[key]
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {}
-  }
-  return { routes: pick("routes"), pools: pick("pools"), middlewares: pick("middlewares") }
-}
+import { emptyEntities, entitiesOf } from "../../streams/ConfigSource.js"
 
 /** Reads, parses and interpolates the file; problems become part of the snapshot. */
 export const read = (path: string, env: Load.Env): Effect.Effect<ConfigSnapshot> =>

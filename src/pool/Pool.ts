@@ -4,6 +4,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { readFile } from "node:fs/promises"
+import { canonical } from "../config/Canonical.js"
 import { ConfigError } from "../config/ConfigError.js"
 import type { PoolConfig } from "../config/Schema.js"
 import { Metrics } from "../observability/Metrics.js"
@@ -55,12 +56,6 @@ const readOptional = (pool: string, key: string, file: string | null) =>
       })
   })
 
-/** Canonical JSON (sorted keys) so that key order in a source does not count as a change. */
-export const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v)
 
 /** Opens a pool: one connection set per server, closed with the scope. */
 export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, ConfigError, Upstream | Metrics | Scope.Scope> =>

@@ -9,6 +9,7 @@ import type { ConfigError } from "../config/ConfigError.js"
 import type { PoolConfig } from "../config/Schema.js"
 import { Metrics } from "../observability/Metrics.js"
 import type { Upstream } from "../proxy/Upstream.js"
+import { canonical } from "../config/Canonical.js"
 import * as Pool from "./Pool.js"
 
 interface Entry {
@@ -54,7 +55,7 @@ export const make: Effect.Effect<PoolRegistry, never, Scope.Scope> = Effect.gen(
       const abort = Effect.forEach(opened, (entry) => Scope.close(entry.scope, Exit.void), { discard: true })
       for (const [name, config] of Object.entries(configs)) {
         const existing = entries.get(name)
-        if (existing !== undefined && existing.pool.definition === Pool.canonical(config)) {
+        if (existing !== undefined && existing.pool.definition === canonical(config)) {
           next.set(name, existing)
           continue
         }
