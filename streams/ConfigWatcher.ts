@@ -9,7 +9,7 @@
  * Admin writes go through the same merge and validation synchronously, so `PUT /config/...` can answer
  * 400 with the problems and change nothing.
  */
-import { Effect, Queue, Stream } from "effect"
+import { Cause, Effect, Queue, Stream } from "effect"
 import { ConfigError, type ConfigProblem } from "../src/config/ConfigError.js"
 import * as Env from "../src/config/Env.js"
 import * as Load from "../src/config/Load.js"
@@ -223,10 +223,20 @@ export const make = (options: WatcherOptions) =>
     // A change is a signal; the merge reads the latest snapshot of every source. After a signal the loop
     // waits `debounce` to take in the rest of a burst, so a steady flood of changes cannot starve it.
     const signals = yield* Queue.sliding<void>(1)
-    yield* Stream.mergeAll(
-      options.sources.map((source) => Stream.map(source.snapshots, (snapshot) => [source.name, snapshot] as const)),
-      { concurrency: "unbounded" }
-    ).pipe(
+    // A source's stream is not supposed to end or die; if one does (a bug in an adapter), it is logged
+    // and resubscribed (a full re-read), and the other sources are not affected.
+    const supervised = (source: ConfigSource) =>
+      source.snapshots.pipe(
+        Stream.map((snapshot) => [source.name, snapshot] as const),
+        Stream.catchAllCause((cause) =>
+          Stream.fromEffect(Effect.logError("configuration source failed; resubscribing").pipe(
+            Effect.annotateLogs({ source: source.name, cause: Cause.pretty(cause) })
+          )).pipe(Stream.drain)
+        ),
+        Stream.concat(Stream.fromEffect(Effect.sleep("1 second")).pipe(Stream.drain)),
+        Stream.forever
+      )
+    yield* Stream.mergeAll(options.sources.map(supervised), { concurrency: "unbounded" }).pipe(
       Stream.runForEach(([name, snapshot]) =>
         Effect.suspend(() => {
           latest.set(name, snapshot)
@@ -239,6 +249,12 @@ export const make = (options: WatcherOptions) =>
     yield* Queue.take(signals).pipe(
       Effect.zipRight(Effect.sleep(options.debounce ?? 10)),
       Effect.zipRight(reconcile),
+      // a defect in one round (a bug) must not stop the plane from following later changes
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logError("configuration round failed").pipe(Effect.annotateLogs({ cause: Cause.pretty(cause) }))
+      ),
       Effect.forever,
       Effect.forkScoped
     )

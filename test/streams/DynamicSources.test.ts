@@ -15,7 +15,7 @@ const route = (pool: string) => JSON.stringify({ match: { path: "/*" }, backends
 const pool = (url: string) => JSON.stringify({ servers: [{ url }] })
 
 const servedBy = (url: string, server: string) =>
-  eventually(Effect.flatMap(request(url), (r) => r.json?.server === server ? Effect.void : Effect.fail(`got ${r.status} ${r.text}`)), 10_000)
+  eventually(Effect.flatMap(request(url), (r) => r.json?.server === server ? Effect.void : Effect.fail(`got ${r.status} ${r.text}`)), 20_000)
 
 describe("dynamic sources", () => {
   it.scopedLive("layers file < etcd < consul < admin per entity and follows each store's changes", () =>
@@ -26,6 +26,7 @@ describe("dynamic sources", () => {
       const proxy = yield* Proxy.make({
         listeners: { web: { address: "127.0.0.1:0" } },
         admin: { address: "127.0.0.1:0" },
+        observability: { logs: { level: process.env.DEBUG_SOURCES ? "debug" : "silent" }, metrics: { enabled: false } },
         routes: { r: { match: { path: "/*" }, backends: [{ pool: "file" }] } },
         pools: { file: { servers: [{ url: a.url }] } },
         sources: {
