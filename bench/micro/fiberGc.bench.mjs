@@ -11,7 +11,8 @@
 // scavenge although a full GC mid-run finds only ≈19 MiB reachable: objects that die young are promoted
 // anyway. Add a letter `s` for a synchronous scheduler (fibers resume without a microtask hop): ≈8 µs/op.
 // A fiber that completes synchronously (`sync`: runFork(Effect.sync(...)) from the same setImmediate) does
-// not show it (≈0.5 ms scavenges): the trigger is a fiber suspended in Effect.async across an I/O turn.
+// not show it (≈0.5 ms scavenges): the trigger is a fiber suspended across an I/O turn — in Effect.async,
+// in Deferred.await, or in Effect.never interrupted from outside, alike.
 import { Context, Effect, FiberId, FiberRef, FiberRefs, Runtime, RuntimeFlags, Scheduler } from "effect"
 
 const mode = process.argv[2] ?? "fiber"
