@@ -168,9 +168,11 @@ const unexpectedKey = (parent: AST.AST | undefined, key: PropertyKey): string =>
       .map((name) => ({ name, distance: editDistance(text.toLowerCase(), name.toLowerCase()) }))
       .filter(({ distance }) => distance <= Math.min(2, Math.floor(text.length / 2)))
       .sort((a, b) => a.distance - b.distance)[0]
-    if (close !== undefined) return `unknown key (did you mean "${close.name}"?)`
+    const expected = known.length > 0 ? `expected one of ${known.join(", ")}` : "expected no keys here"
+    if (close !== undefined) return `unknown key (did you mean "${close.name}"?): ${expected}, found ${JSON.stringify(text)}`
+    return `unknown key: ${expected}, found ${JSON.stringify(text)}`
   }
-  return "unknown key"
+  return `unknown key: found ${JSON.stringify(String(key))}`
 }
 
 const unionProblems = (

@@ -359,7 +359,7 @@ describe("AdminApi", () => {
         const paths = (reply: Reply) => (reply.json.errors as Array<{ path: string; message: string }>).map((e) => e.path).sort()
         assert.deepStrictEqual(paths(unknownKey), ["routes.api.colour", "routes.api.timeout"])
         for (const error of unknownKey.json.errors) assert.isString(error.message)
-        assert.strictEqual(unknownKey.json.errors.find((e: { path: string }) => e.path === "routes.api.colour").message, "unknown key")
+        assert.strictEqual(unknownKey.json.errors.find((e: { path: string }) => e.path === "routes.api.colour").message.startsWith("unknown key"), true)
 
         const dangling = yield* put(`${proxy.admin}/config/routes/api`, JSON.stringify({ backends: [{ pool: "nope" }] }))
         assert.strictEqual(dangling.status, 400)
