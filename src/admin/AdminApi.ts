@@ -5,10 +5,9 @@
 import { Effect, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
 import * as http from "node:http"
-import { parseAddress } from "../config/Address.js"
 import type { ActiveConfigState } from "../proxy/ActiveConfig.js"
 import { Metrics } from "../observability/Metrics.js"
-import { ListenError } from "../server/HttpListener.js"
+import { type ListenError, listen } from "../server/HttpListener.js"
 import * as Redact from "./Redact.js"
 
 export interface AdminResponse {
@@ -126,21 +125,5 @@ export const bind = (address: string, deps: AdminDeps): Effect.Effect<{ readonly
       )
     })
 
-    const { host, port } = parseAddress(address)
-    yield* Effect.async<void, ListenError>((resume) => {
-      const onError = (cause: Error) => resume(Effect.fail(new ListenError({ listener: "admin", address, cause })))
-      server.once("error", onError)
-      server.listen({ host: host === "" ? undefined : host, port }, () => {
-        server.off("error", onError)
-        resume(Effect.void)
-      })
-    })
-    yield* Effect.addFinalizer(() =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-        server.closeAllConnections()
-      })
-    )
-    const bound = server.address()
-    return { host, port: typeof bound === "object" && bound !== null ? bound.port : port }
+    return yield* listen(server, "admin", address)
   })

@@ -65,6 +65,35 @@ const answerClientError = (error: Error & { code?: string }, socket: Socket) => 
   socket.destroySoon?.()
 }
 
+/**
+ * Binds `server` to `address` (`host:port`, port 0 = any free port) and returns the bound host and port;
+ * closing the scope closes the server and every connection it still has.
+ */
+export const listen = (
+  server: http.Server,
+  name: string,
+  address: string
+): Effect.Effect<{ readonly host: string; readonly port: number }, ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { host, port } = parseAddress(address)
+    yield* Effect.async<void, ListenError>((resume) => {
+      const onError = (cause: Error) => resume(Effect.fail(new ListenError({ listener: name, address, cause })))
+      server.once("error", onError)
+      server.listen({ host: host === "" ? undefined : host, port, exclusive: true }, () => {
+        server.off("error", onError)
+        resume(Effect.void)
+      })
+    })
+    yield* Effect.addFinalizer(() =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        server.closeAllConnections()
+      })
+    )
+    const bound = server.address()
+    return { host, port: typeof bound === "object" && bound !== null ? bound.port : port }
+  })
+
 /** Binds the listener; the scope unbinds it (abruptly: call `drain` first for a graceful stop). */
 export const bind = (
   name: string,
@@ -75,7 +104,6 @@ export const bind = (
 ): Effect.Effect<BoundListener, ListenError, Scope.Scope> =>
   Effect.gen(function*() {
     const limits = config.limits
-    const { host, port } = parseAddress(config.address)
     const requestTimeout = limits.requestTimeout
     const server = http.createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -100,23 +128,7 @@ export const bind = (
     // CONNECT tunnels are not a reverse proxy's business.
     server.on("connect", (_req: http.IncomingMessage, socket: Socket) => answerClientError(Object.assign(new Error("CONNECT"), { code: "CONNECT" }), socket))
 
-    yield* Effect.async<void, ListenError>((resume) => {
-      const onError = (cause: Error) => resume(Effect.fail(new ListenError({ listener: name, address: config.address, cause })))
-      server.once("error", onError)
-      server.listen({ host: host === "" ? undefined : host, port, exclusive: true }, () => {
-        server.off("error", onError)
-        resume(Effect.void)
-      })
-    })
-    const bound = server.address()
-    const actualPort = typeof bound === "object" && bound !== null ? bound.port : port
-
-    yield* Effect.addFinalizer(() =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-        server.closeAllConnections()
-      })
-    )
+    const bound = yield* listen(server, name, config.address)
 
     const drain = (timeoutMs: number) =>
       Effect.async<void>((resume) => {
@@ -135,5 +147,5 @@ export const bind = (
         timer = setTimeout(done, timeoutMs)
       })
 
-    return { name, host, port: actualPort, drain }
+    return { name, host: bound.host, port: bound.port, drain }
   })
