@@ -7,7 +7,7 @@
 import { Effect, Schedule, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { watch } from "node:fs"
-import { readFile, stat } from "node:fs/promises"
+import { stat } from "node:fs/promises"
 import { basename, dirname, resolve } from "node:path"
 import { ConfigError } from "../../src/config/ConfigError.js"
 import * as Load from "../../src/config/Load.js"
@@ -18,15 +18,8 @@ import { emptyEntities, entitiesOf } from "../../streams/ConfigSource.js"
 export const read = (path: string, env: Load.Env): Effect.Effect<ConfigSnapshot> =>
   Effect.gen(function*() {
     const source = `file:${path}`
-    const text = yield* Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
-      catch: (cause) =>
-        new ConfigError({ problems: [{ file: path, path: "", message: `cannot read the file: ${cause instanceof Error ? cause.message : String(cause)}` }] })
-    })
+    const { text, document: doc } = yield* Load.readDocument(path, env)
     const revision = createHash("sha1").update(text).digest("hex")
-    const format = yield* Load.formatOf(path)
-    const parsed = yield* Load.parseText(text, format, path)
-    const doc = yield* Load.interpolate(parsed, env, path)
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
       return yield* new ConfigError({ problems: [{ file: path, path: "", message: "expected a map of keys at the top of the document" }] })
     }

@@ -509,11 +509,11 @@ export const decodeEntity = <K extends EntityKind>(
       : Effect.fail(configError(problems, origin))
   })
 
-/** Reads, parses, interpolates (from `env`) and decodes a configuration file. */
-export const loadFile = (
+/** Reads a configuration file: its text, and its document parsed by extension and interpolated from `env`. */
+export const readDocument = (
   path: string,
   env: Env = process.env
-): Effect.Effect<SwitchyardConfig, ConfigError> =>
+): Effect.Effect<{ readonly text: string; readonly document: unknown }, ConfigError> =>
   Effect.gen(function*() {
     const format = yield* formatOf(path)
     // node:fs rather than @effect/platform's FileSystem: importing the platform package costs ~35 MiB of RSS
@@ -522,6 +522,12 @@ export const loadFile = (
       catch: (e) => documentError(path, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`)
     })
     const raw = yield* parseText(text, format, path)
-    const interpolated = yield* interpolate(raw, env, path)
-    return yield* decode(interpolated, path)
+    return { text, document: yield* interpolate(raw, env, path) }
   })
+
+/** Reads, parses, interpolates (from `env`) and decodes a configuration file. */
+export const loadFile = (
+  path: string,
+  env: Env = process.env
+): Effect.Effect<SwitchyardConfig, ConfigError> =>
+  Effect.flatMap(readDocument(path, env), ({ document }) => decode(document, path))
