@@ -126,10 +126,16 @@ export const make = (options: WatcherOptions) =>
         return first.open
       })
 
+    /** Counts and publishes a rejection (every rejected change, from a source or the admin API). */
+    const announceRejected = (error: ConfigError, sources: ReadonlyArray<string>) =>
+      Effect.suspend(() => {
+        metrics.configReload("rejected")
+        return events.publish({ type: "config.rejected", time: now(), sources, errors: error.problems })
+      })
+
     const reject = (error: ConfigError, sources: ReadonlyArray<string>) =>
       Effect.gen(function*() {
-        metrics.configReload("rejected")
-        yield* events.publish({ type: "config.rejected", time: now(), sources, errors: error.problems })
+        yield* announceRejected(error, sources)
         yield* Effect.logError("configuration rejected; the last good configuration keeps serving").pipe(
           Effect.annotateLogs({ sources, problems: error.problems })
         )
@@ -190,8 +196,7 @@ export const make = (options: WatcherOptions) =>
         }
         const result = yield* Effect.either(attempt(merged, [source]))
         if (result._tag === "Left") {
-          metrics.configReload("rejected")
-          yield* events.publish({ type: "config.rejected", time: now(), sources: [source], errors: result.left.problems })
+          yield* announceRejected(result.left, [source])
           return yield* Effect.fail(result.left)
         }
         admin = next
@@ -201,13 +206,7 @@ export const make = (options: WatcherOptions) =>
     const put = (kind: Kind, name: string, raw: unknown) =>
       Effect.gen(function*() {
         const source = `admin:${kind}/${name}`
-        yield* Load.decodeEntity(kind, name, raw, source).pipe(
-          Effect.tapError((error) =>
-            Effect.sync(() => metrics.configReload("rejected")).pipe(
-              Effect.zipRight(events.publish({ type: "config.rejected", time: now(), sources: [source], errors: error.problems }))
-            )
-          )
-        )
+        yield* Load.decodeEntity(kind, name, raw, source).pipe(Effect.tapError((error) => announceRejected(error, [source])))
         const next = { ...admin, [kind]: { ...admin[kind], [name]: raw } }
         return yield* writeAdmin(next, `admin:${kind}/${name}`)
       })
