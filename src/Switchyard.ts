@@ -77,6 +77,7 @@ export const make = (
           scheme: spec.tls === null ? "http" : "https",
           trust: Trust.make(spec.trustedProxies),
           limits: spec.limits,
+          port: "",
           inFlight: metrics.inFlight(name),
           unrouted: metrics.requests(name, ""),
           draining: false,

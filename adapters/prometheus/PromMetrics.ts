@@ -11,7 +11,10 @@ import * as Prom from "prom-client"
 import { Metrics, type Gauge as GaugePort, type RequestRecorder } from "../../src/observability/Metrics.js"
 import * as Series from "./internal/series.js"
 
-const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"])
+/** The `method` label: the standard methods, anything else as `OTHER` (bounded label values). */
+const METHOD_LABELS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "OTHER"] as const
+const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.map((m, i) => [m, i]))
+const OTHER_INDEX = METHOD_LABELS.length - 1
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 const OUTCOMES = ["success", "connect_error", "reset", "timeout", "status_5xx"] as const
 
@@ -76,17 +79,20 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
 
   return Metrics.of({
     requests: (listener, route): RequestRecorder => {
-      // series bound once per (pool, method, code) and per pool: label work happens once, not per request
-      const counters = new Map<string, { value: number }>()
+      // series bound once per (pool, method, code), found again by a numeric key: no label work and no
+      // string building per request
+      const counters = new Map<string, Map<number, { value: number }>>()
       const histograms = new Map<string, { readonly observe: (value: number) => void }>()
       return {
         record: (pool, method, status, seconds) => {
-          const m = METHODS.has(method) ? method : "OTHER"
-          const key = `${pool}\u0000${m}\u0000${status}`
-          let counter = counters.get(key)
+          const m = METHOD_INDEX.get(method) ?? OTHER_INDEX
+          let byCode = counters.get(pool)
+          if (byCode === undefined) counters.set(pool, byCode = new Map())
+          const key = m * 1000 + status
+          let counter = byCode.get(key)
           if (counter === undefined) {
-            counter = requests.labels(listener, route, pool, m, String(status))
-            counters.set(key, counter)
+            counter = requests.labels(listener, route, pool, METHOD_LABELS[m]!, String(status))
+            byCode.set(key, counter)
           }
           counter.value++
           let histogram = histograms.get(pool)

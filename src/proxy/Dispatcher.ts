@@ -28,6 +28,8 @@ export interface ListenerState {
   readonly scheme: "http" | "https"
   readonly trust: Trust
   readonly limits: ListenerConfig["limits"]
+  /** The bound port as text (`x-forwarded-port`); set once the listener is bound. */
+  port: string
   readonly inFlight: Gauge
   /** Recorder for requests that matched no route (or were rejected before routing). */
   readonly unrouted: RequestRecorder
@@ -355,7 +357,7 @@ export const make = (deps: DispatcherDeps) => {
       headers["x-forwarded-for"] = xff === undefined ? peer : `${Array.isArray(xff) ? xff.join(", ") : xff}, ${peer}`
       if (!trusted || headers["x-forwarded-proto"] === undefined) headers["x-forwarded-proto"] = listener.scheme
       if (!trusted || headers["x-forwarded-host"] === undefined) headers["x-forwarded-host"] = authority
-      if (!trusted || headers["x-forwarded-port"] === undefined) headers["x-forwarded-port"] = String(req.socket.localPort ?? "")
+      if (!trusted || headers["x-forwarded-port"] === undefined) headers["x-forwarded-port"] = listener.port
       if (!trusted) {
         delete headers["forwarded"]
         headers["x-real-ip"] = peer

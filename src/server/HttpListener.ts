@@ -129,6 +129,7 @@ export const bind = (
     server.on("connect", (_req: http.IncomingMessage, socket: Socket) => answerClientError(Object.assign(new Error("CONNECT"), { code: "CONNECT" }), socket))
 
     const bound = yield* listen(server, name, config.address)
+    state.port = String(bound.port)
 
     const drain = (timeoutMs: number) =>
       Effect.async<void>((resume) => {
