@@ -92,12 +92,10 @@ export const layer = (input: unknown, origin = "<inline config>"): Layer.Layer<P
             reload: (next: unknown) =>
               Effect.gen(function*() {
                 yield* Load.decode(next, origin)
-                yield* inline.set(isDocument(next) ? next : {})
-                // the watcher picks the change up; wait until it is the one being served
-                const target = gateway.plane.version() + 1
-                while (gateway.plane.version() < target) yield* Effect.sleep("5 millis")
-                return gateway.plane.version()
-              }).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => undefined as never }))
+                const document = isDocument(next) ? next : {}
+                yield* inline.set(document)
+                return yield* gateway.plane.submit(origin, InlineSource.snapshotOf(origin, document))
+              })
           }
         })
       ).pipe(Layer.provide(adapters(config))))

@@ -29,6 +29,11 @@ export interface ConfigPlane {
   readonly put: (kind: Kind, name: string, raw: unknown) => Effect.Effect<number, ConfigError>
   /** Removes one entity from the admin layer; `undefined` when the admin layer does not have it. */
   readonly remove: (kind: Kind, name: string) => Effect.Effect<number | undefined, ConfigError>
+  /**
+   * Takes a new snapshot of one source at once, rather than through its stream, and answers with the
+   * outcome: the version being served, or why the merged config was rejected (nothing changes then).
+   */
+  readonly submit: (source: string, snapshot: ConfigSnapshot) => Effect.Effect<number, ConfigError>
   /** The outcome of the first complete merge: the applied version, or why it was rejected. */
   readonly first: Effect.Effect<number, ConfigError>
 }
@@ -203,6 +208,20 @@ export const make = (options: WatcherOptions) =>
         return result.right
       }))
 
+    const submit = (source: string, snapshot: ConfigSnapshot) =>
+      lock.withPermits(1)(Effect.gen(function*() {
+        latest.set(source, snapshot)
+        const merged = mergedWith(admin)
+        if (merged === undefined || (merged.key === lastKey && merged.problems.length === 0)) return version
+        const result = yield* Effect.either(attempt(merged, [snapshot.source]))
+        if (result._tag === "Left") {
+          lastKey = merged.key
+          yield* announceRejected(result.left, [snapshot.source])
+          return yield* Effect.fail(result.left)
+        }
+        return result.right
+      }))
+
     const put = (kind: Kind, name: string, raw: unknown) =>
       Effect.gen(function*() {
         const source = `admin:${kind}/${name}`
@@ -260,6 +279,7 @@ export const make = (options: WatcherOptions) =>
 
     return {
       version: () => version,
+      submit,
       put,
       remove,
       first: first.await.pipe(

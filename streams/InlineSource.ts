@@ -1,12 +1,13 @@
 /**
  * A base document given as a value (`Switchyard.start(doc)`), as a configuration source. `set` replaces
- * the document (`handle.reload(doc)`), which then goes through the same merge and validation as a file edit.
+ * the document, which then goes through the same merge and validation as a file edit; `handle.reload(doc)`
+ * also hands the snapshot to the config plane directly (`ConfigPlane.submit`) to answer with the outcome.
  */
 import { Effect, SubscriptionRef } from "effect"
 import { canonical } from "../src/config/Canonical.js"
 import { type ConfigSnapshot, type ConfigSource, entitiesOf } from "./ConfigSource.js"
 
-const snapshotOf = (name: string, doc: Readonly<Record<string, unknown>>): ConfigSnapshot => ({
+export const snapshotOf = (name: string, doc: Readonly<Record<string, unknown>>): ConfigSnapshot => ({
   source: name,
   revision: canonical(doc),
   entities: entitiesOf(doc),

@@ -41,3 +41,31 @@ describe("public API", () => {
     assert.strictEqual(res.headers["x-order"], "ba")
   })
 })
+
+describe("public API reload", () => {
+  it.scopedLive("applies a new document, answers at once for an unchanged one, and rejects an invalid one", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const b = yield* Backends.make("b")
+      const doc = (url: string) => ({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: { all: { backends: [{ pool: "app" }] } },
+        pools: { app: { servers: [{ url }] } },
+        admin: { address: null },
+        observability: { logs: { level: "silent" } }
+      })
+      const proxy = yield* Effect.acquireRelease(
+        Effect.promise(() => Switchyard.start(doc(a.url))),
+        (p) => Effect.promise(() => p.close())
+      )
+      const next = doc(b.url)
+      const version = yield* Effect.promise(() => proxy.reload(next))
+      assert.strictEqual((yield* request(proxy.url)).json.server, "b")
+      const started = Date.now()
+      assert.strictEqual(yield* Effect.promise(() => proxy.reload(next)), version)
+      assert.isBelow(Date.now() - started, 1000)
+      const error = yield* Effect.promise(() => proxy.reload({ ...next, routes: { all: { backends: [{ pool: "nope" }] } } }).catch((e: unknown) => e))
+      assert.instanceOf(error, ConfigError)
+      assert.strictEqual((yield* request(proxy.url)).json.server, "b")
+    }))
+})
