@@ -130,12 +130,7 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
   }
   const client: UpstreamClient = {
     origin,
-    dispatch,
-    send: (request: UpstreamRequest) =>
-      Effect.async<ProxyResponse, UpstreamError>((resume) => {
-        const cancel = dispatch(request, (error, response) => resume(error ? Effect.fail(error) : Effect.succeed(response!)))
-        return Effect.sync(cancel)
-      })
+    dispatch
   }
   return { pool, client }
 }

@@ -42,13 +42,9 @@ export interface UpstreamClient {
   /** Origin (`http://host:port`). */
   readonly origin: string
   /**
-   * Sends one request and resolves with the response head and a streamed body.
-   * Interrupting the effect aborts the request. Fails with `UpstreamError` (phase and reason set).
-   */
-  readonly send: (request: UpstreamRequest) => Effect.Effect<ProxyResponse, UpstreamError>
-  /**
-   * The same as `send` in callback form, for the forwarding hot path: the forwarder wraps the whole
-   * exchange in a single `Effect.async`, which measured cheaper than composing `send` with `onExit`.
+   * Sends one request; the callback gets the response head with a streamed body, or an `UpstreamError`
+   * (phase and reason set). Callback form because the forwarder wraps the whole exchange in one
+   * `Effect.async`, which measured cheaper than composing an Effect-returning send with `onExit`.
    * Returns a function that aborts the request (the callback is then not called).
    */
   readonly dispatch: (request: UpstreamRequest, callback: UpstreamCallback) => () => void
