@@ -187,39 +187,33 @@ export const make = (options: WatcherOptions) =>
       )
     }))
 
-    const writeAdmin = (next: Record<Kind, Record<string, unknown>>, source: string) =>
-      lock.withPermits(1)(Effect.gen(function*() {
-        const merged = mergedWith(next)
-        if (merged === undefined) {
-          // not every source has answered yet: keep the write; it takes part in the first merge
-          admin = next
-          return version
-        }
-        if (merged.key === lastKey && merged.problems.length === 0) {
-          admin = next
-          return version
-        }
+    /**
+     * Applies `merged` for a caller that waits for the outcome (admin writes, `submit`): the version being
+     * served when nothing changed (or not every source has answered yet), the new version, or the
+     * problems (counted and published; nothing changes).
+     */
+    const decide = (merged: Merged | undefined, source: string) =>
+      Effect.gen(function*() {
+        if (merged === undefined || (merged.key === lastKey && merged.problems.length === 0)) return version
         const result = yield* Effect.either(attempt(merged, [source]))
         if (result._tag === "Left") {
           yield* announceRejected(result.left, [source])
           return yield* Effect.fail(result.left)
         }
-        admin = next
         return result.right
-      }))
+      })
 
+    // An admin write that is rejected is not kept; one made before every source has answered is kept
+    // and takes part in the first merge.
+    const writeAdmin = (next: Record<Kind, Record<string, unknown>>, source: string) =>
+      lock.withPermits(1)(decide(mergedWith(next), source).pipe(Effect.tap(() => Effect.sync(() => (admin = next)))))
+
+    // A source's snapshot is its latest state whatever the outcome (as when it comes through its stream).
     const submit = (source: string, snapshot: ConfigSnapshot) =>
-      lock.withPermits(1)(Effect.gen(function*() {
+      lock.withPermits(1)(Effect.suspend(() => {
         latest.set(source, snapshot)
         const merged = mergedWith(admin)
-        if (merged === undefined || (merged.key === lastKey && merged.problems.length === 0)) return version
-        const result = yield* Effect.either(attempt(merged, [snapshot.source]))
-        if (result._tag === "Left") {
-          lastKey = merged.key
-          yield* announceRejected(result.left, [snapshot.source])
-          return yield* Effect.fail(result.left)
-        }
-        return result.right
+        return decide(merged, snapshot.source).pipe(Effect.tapError(() => Effect.sync(() => (lastKey = merged?.key))))
       }))
 
     const put = (kind: Kind, name: string, raw: unknown) =>
