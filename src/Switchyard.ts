@@ -49,6 +49,8 @@ interface ListenerEntry {
   readonly definition: string
   readonly bound: HttpListener.BoundListener
   readonly scope: Scope.CloseableScope
+  /** `http://host:port` (or https) of the bound listener. */
+  readonly url: string
 }
 
 /**
@@ -88,7 +90,7 @@ export const make = (
           HttpListener.bind(name, spec, state, dispatcher(state), metrics.openConnections(name)),
           scope
         ).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-        return { definition: canonical(spec), bound, scope } satisfies ListenerEntry
+        return { definition: canonical(spec), bound, scope, url: urlOf(bound.host, bound.port, state.scheme) } satisfies ListenerEntry
       })
 
     const closeListener = (entry: ListenerEntry) =>
@@ -147,8 +149,7 @@ export const make = (
       listeners: () => {
         const out: Record<string, ListenerAddress> = {}
         for (const [name, entry] of listeners) {
-          const scheme = entry.bound.name === name && active.current?.config.listeners[name]?.tls ? "https" : "http"
-          out[name] = { host: entry.bound.host, port: entry.bound.port, url: urlOf(entry.bound.host, entry.bound.port, scheme) }
+          out[name] = { host: entry.bound.host, port: entry.bound.port, url: entry.url }
         }
         return out
       }
