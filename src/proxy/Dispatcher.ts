@@ -7,7 +7,7 @@
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
  * is piped with Node's backpressure; a client that reads nothing for `sendTimeout` is disconnected.
  */
-import { Cause, type Fiber, FiberId, Runtime } from "effect"
+import { Cause, type Effect, type Fiber, FiberId, Runtime, type Scheduler } from "effect"
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Transform, type Readable } from "node:stream"
@@ -44,6 +44,8 @@ export interface ListenerState {
 export interface DispatcherDeps {
   readonly active: ActiveConfigState
   readonly runtime: Runtime.Runtime<never>
+  /** The scheduler request fibers resume on (see RequestScheduler.ts); Effect's default when absent. */
+  readonly scheduler?: Scheduler.Scheduler
   readonly accessLog: ((record: AccessRecord) => void) | undefined
 }
 
@@ -122,7 +124,9 @@ class BodyLimit extends Transform {
 
 /** Builds the request handler of one listener. */
 export const make = (deps: DispatcherDeps) => {
-  const runFork = Runtime.runFork(deps.runtime)
+  const runFork0 = Runtime.runFork(deps.runtime)
+  const forkOptions = deps.scheduler === undefined ? undefined : { scheduler: deps.scheduler }
+  const runFork = <A, E>(effect: Effect.Effect<A, E>) => runFork0(effect, forkOptions)
   const accessLog = deps.accessLog
 
   return (listener: ListenerState) => {

@@ -23,6 +23,11 @@ const PROTECTED = new Set(["host", "content-length", "authorization"])
 /** Field names listed in `Connection` (all instances, comma-split, case-insensitive). */
 const connectionListed = (value: string | Array<string> | undefined): Set<string> | undefined => {
   if (value === undefined) return undefined
+  // nearly every message says one of these, which name no end-to-end field: no split, no Set
+  if (typeof value === "string" && value.length <= 10) {
+    const v = value.toLowerCase()
+    if (v === "keep-alive" || v === "close") return undefined
+  }
   let names: Set<string> | undefined
   const values = typeof value === "string" ? [value] : value
   for (const v of values) {
@@ -49,14 +54,13 @@ export const endToEnd = (source: Headers): Headers => {
   return out
 }
 
-/** Removes hop-by-hop fields from `headers` in place (responses from upstreams). */
-export const removeInPlace = (headers: Headers): Headers => {
-  const connection = headers["connection"]
-  if (connection !== undefined) {
-    const listed = connectionListed(connection)
-    if (listed !== undefined) for (const name of listed) delete headers[name]
-  }
-  // a response has a handful of fields: test those, not the nine hop-by-hop names
-  for (const name in headers) if (ALWAYS.has(name)) delete headers[name]
+/**
+ * Like `endToEnd`, but returns `headers` itself when it has no hop-by-hop field (responses from upstreams).
+ * A copy, not `delete`: deleting a property turns a V8 object into a slow dictionary, which cost more (in
+ * time and allocation) than the copy on the response path.
+ */
+export const endToEndResponse = (headers: Headers): Headers => {
+  if (headers["connection"] !== undefined) return endToEnd(headers)
+  for (const name in headers) if (ALWAYS.has(name)) return endToEnd(headers)
   return headers
 }

@@ -80,7 +80,7 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
           return
         }
         server.attempts.record(response!.status >= 500 ? "status_5xx" : "success", seconds)
-        HopByHop.removeInPlace(response!.headers)
+        response!.headers = HopByHop.endToEndResponse(response!.headers)
         releaseWhenDone(response!, pool, server)
         resume(Effect.succeed(response!))
       })
