@@ -94,6 +94,32 @@ describe("Proxy", () => {
       assert.strictEqual(seen["x-forwarded-port"], String(portOf(proxy.url)))
     }))
 
+  it.scopedLive("removes hop-by-hop headers of the upstream's response, and those its Connection names", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a", (_req, res) => {
+        res.writeHead(200, {
+          "content-type": "text/plain",
+          "content-length": "2",
+          connection: "keep-alive, X-Internal-Hop",
+          "keep-alive": "timeout=5",
+          "x-internal-hop": "secret",
+          "proxy-authenticate": "Basic",
+          "x-kept": "yes"
+        })
+        res.end("ok")
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* request(proxy.url)
+      assert.strictEqual(reply.status, 200)
+      assert.strictEqual(reply.text, "ok")
+      assert.strictEqual(reply.headers["x-kept"], "yes")
+      assert.strictEqual(reply.headers["content-length"], "2")
+      for (const name of ["x-internal-hop", "proxy-authenticate"]) assert.strictEqual(reply.headers[name], undefined, name)
+      // Node's own keep-alive framing, not the upstream's value
+      assert.notStrictEqual(reply.headers["keep-alive"], "timeout=5")
+      assert.match(String(reply.headers["x-request-id"]), /^[0-9a-f-]{36}$/)
+    }))
+
   it.scopedLive("keeps a well-formed client x-request-id and replaces a malformed one", () =>
     Effect.gen(function*() {
       const a = yield* Backends.make("a")
