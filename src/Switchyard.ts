@@ -20,6 +20,7 @@ import type { ActiveConfigState } from "./proxy/ActiveConfig.js"
 import * as Dispatcher from "./proxy/Dispatcher.js"
 import * as RequestRuntime from "./proxy/RequestRuntime.js"
 import type { Upstream } from "./proxy/Upstream.js"
+import * as FiberRoots from "./runtime/FiberRoots.js"
 import * as HttpListener from "./server/HttpListener.js"
 
 export interface ListenerAddress {
@@ -61,6 +62,9 @@ export const make = (
   config: SwitchyardConfig
 ): Effect.Effect<Instance, HttpListener.ListenError, Upstream | Metrics | AccessLog | Scope.Scope> =>
   Effect.gen(function*() {
+    // a fiber per request: keep Effect's root-fiber set out of V8's hash tables (see FiberRoots.ts)
+    const roots = FiberRoots.install()
+    if (roots === "unexpected-shape") yield* Effect.logDebug("Effect's global fiber scope has an unexpected shape; left as it is")
     const metrics = yield* Metrics
     const accessLog = yield* AccessLog
     const registry = yield* PoolRegistry.make

@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT interrupt the main fiber: listeners stop accepting, requests in flight finish (up to
  * `shutdownTimeout`), pools close, and the process exits 0.
  */
+import "./V8Flags.js" // first: before any other module's code runs
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import { ConfigError, format } from "../config/ConfigError.js"
