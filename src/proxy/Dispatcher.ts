@@ -5,7 +5,7 @@
  * read the active config once, route, build the `ProxyRequest` (hop-by-hop fields removed first, then the
  * proxy's own `x-forwarded-*` and `x-request-id`), and run the route's compiled handler in one fiber. The
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
- * is piped with Node's backpressure; a client that reads nothing for `sendTimeout` is disconnected.
+ * is copied with backpressure (`forwardBody`); a client that reads nothing for `sendTimeout` is disconnected.
  */
 import { Cause, type Effect, type Fiber, FiberId, Runtime, type Scheduler } from "effect"
 import { randomUUID } from "node:crypto"
@@ -102,7 +102,6 @@ const firstValue = (value: string | Array<string> | undefined): string | undefin
 interface Flow {
   body: Readable | undefined
   timer: ReturnType<typeof setTimeout> | undefined
-  drainWatched: boolean
 }
 
 class BodyLimit extends Transform {
@@ -223,28 +222,36 @@ export const make = (deps: DispatcherDeps) => {
         return
       }
       flow.body = body
-      if (sendTimeout > 0) {
-        // pipe() pauses the source when the client's socket buffer is full; the timer starts then and is
-        // cleared on 'drain' (a listener added only for responses that ever stall).
-        body.on("pause", () => {
-          if (flow.timer !== undefined || !res.writableNeedDrain) return
-          flow.timer = setTimeout(() => res.destroy(), sendTimeout)
-          if (!flow.drainWatched) {
-            flow.drainWatched = true
-            res.on("drain", () => {
-              if (flow.timer !== undefined) {
-                clearTimeout(flow.timer)
-                flow.timer = undefined
-              }
-            })
+      forwardBody(body, res, flow)
+    }
+
+    /**
+     * Copies a streamed body to the client with backpressure: the body pauses while the client's socket
+     * buffer is full and resumes on 'drain'; `sendTimeout` runs while it is paused (a client that reads
+     * nothing for that long is disconnected). pipe() would do the copy, but registers a dozen listeners
+     * and closures per response (with `unpipe` bookkeeping nobody here uses), a measurable share of the
+     * request path for small responses; stream.pipeline() also allocates and aborts an AbortController.
+     * The request's 'close' handler destroys an unfinished body (client gone) and clears the timer.
+     */
+    const forwardBody = (body: Readable, res: ServerResponse, flow: Flow) => {
+      let onDrain: (() => void) | undefined
+      body.on("data", (chunk: Buffer) => {
+        if (res.write(chunk) || res.destroyed) return
+        body.pause()
+        if (sendTimeout > 0 && flow.timer === undefined) flow.timer = setTimeout(() => res.destroy(), sendTimeout)
+        if (onDrain === undefined) {
+          onDrain = () => {
+            if (flow.timer !== undefined) {
+              clearTimeout(flow.timer)
+              flow.timer = undefined
+            }
+            body.resume()
           }
-        })
-      }
-      // pipe() rather than stream.pipeline(): pipeline allocates an AbortController (and aborts it, which
-      // builds a DOMException) per call, measurable on the hot path. Errors are handled explicitly; the
-      // request's 'close' handler destroys an unfinished body (client gone) and clears the timer.
+          res.on("drain", onDrain)
+        }
+      })
+      body.on("end", () => res.end())
       body.on("error", () => res.destroy())
-      body.pipe(res)
     }
 
     return (req: IncomingMessage, res: ServerResponse): void => {
@@ -263,7 +270,7 @@ export const make = (deps: DispatcherDeps) => {
       id = clientId !== undefined && REQUEST_ID.test(clientId) ? clientId : randomUUID()
 
       let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
-      const flow: Flow = { body: undefined, timer: undefined, drainWatched: false }
+      const flow: Flow = { body: undefined, timer: undefined }
       res.once("close", () => {
         if (flow.timer !== undefined) clearTimeout(flow.timer)
         if (flow.body !== undefined && !flow.body.readableEnded) flow.body.destroy()
