@@ -1,26 +1,26 @@
-// Reproduces the main cost left on Switchyard's request path (see bench/README.md, "Where the time goes"):
-// one Effect fiber per asynchronous operation makes the young-generation GC slow.
+// Reproduces, without any HTTP, the young-generation GC problem a fiber per request had on Switchyard's
+// request path (bench/README.md, "The fiber per request and the young-generation GC"; the HTTP version
+// with the fixes switchable is bench/micro/fiberProxyGc.mjs).
 //
 //   node --trace-gc bench/micro/fiberGc.bench.mjs plain     # callbacks only
 //   node --trace-gc bench/micro/fiberGc.bench.mjs fiber     # runFork + one Effect.async per operation
 //   node --trace-gc bench/micro/fiberGc.bench.mjs sync      # runFork of a synchronous effect per operation
+//   node --trace-gc --no-allocation-site-pretenuring bench/micro/fiberGc.bench.mjs fiber-roots   # both fixes
 //
-// 50 concurrent chains of 300 000 operations, each resuming from setImmediate with a small object graph.
-// Measured here (Node 20.20, effect 3.22, runtime without RuntimeMetrics): plain ≈0.7 µs/op, 48 scavenges
-// of ≈0.4 ms; fiber ≈10 µs/op, ≈136 scavenges of ≈10 ms, with the old generation growing ≈7 MiB per
-// scavenge although a full GC mid-run finds only ≈19 MiB reachable: objects that die young are promoted
-// anyway. Add a letter `s` for a synchronous scheduler (fibers resume without a microtask hop): ≈8 µs/op.
-// A fiber that completes synchronously (`sync`: runFork(Effect.sync(...)) from the same setImmediate) does
-// not show it (≈0.5 ms scavenges): the trigger is a fiber suspended across an I/O turn — in Effect.async,
-// in Deferred.await, or in Effect.never interrupted from outside, alike — even when the payload is allocated
-// outside the fiber (Effect's own per-fiber objects are what gets promoted). Replacing the global fiber
-// scope's `add` (every runFork puts the fiber in one global Set, removed by an observer at exit) with a
-// no-op halves the scavenge time in this benchmark (612 → 267 ms) but promotion remains.
+// 50 concurrent chains of operations, each resuming from setImmediate with a small object graph. Measured
+// (N=100000): `fiber` ≈11 µs/op with scavenges of ≈7.5 ms that promote most of what they copy; `plain`
+// ≈1.5 µs/op, scavenges ≈1.4 ms. Two causes: Effect's global root-fiber `Set` (one add + one delete per
+// fiber; V8 keeps replaced hash tables linked to their successors, so once one is old every later fiber
+// stays alive until a full GC) and V8's allocation-site pretenuring. `-roots` (needs `npm run build`) swaps
+// the Set for src/runtime/FiberRoots.ts; `fiber-roots` with --no-allocation-site-pretenuring: ≈7 µs/op,
+// scavenges ≈2.7 ms (here the flag does most of it; on Switchyard's request path each fix alone was not
+// enough). Mode `fibers` runs the fibers on a synchronous scheduler.
 import { Context, Effect, FiberId, FiberRef, FiberRefs, Runtime, RuntimeFlags, Scheduler } from "effect"
 
 const mode = process.argv[2] ?? "fiber"
+if (mode.endsWith("-roots")) (await import("../../dist/src/runtime/FiberRoots.js")).install()
 let refs = FiberRefs.empty()
-if (mode.includes("s")) {
+if (mode.replace(/-roots$/, "") === "fibers") {
   refs = FiberRefs.updateManyAs(refs, {
     forkAs: FiberId.none,
     entries: [[FiberRef.currentScheduler, [[FiberId.none, Scheduler.make((task) => task())]]]]
