@@ -271,7 +271,8 @@ export const make = (deps: DispatcherDeps) => {
 
       let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
       const flow: Flow = { body: undefined, timer: undefined }
-      res.once("close", () => {
+      // 'close' is emitted once per response: `on`, not `once` (no wrapper, no removal on the hot path)
+      res.on("close", () => {
         if (flow.timer !== undefined) clearTimeout(flow.timer)
         if (flow.body !== undefined && !flow.body.readableEnded) flow.body.destroy()
         if (fiber !== undefined && !res.writableFinished) {

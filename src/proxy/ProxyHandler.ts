@@ -99,8 +99,8 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
 
 const releaseWhenDone = (response: ProxyResponse, pool: Pool, server: Server) => {
   const body = response.body
-  if (body !== undefined && typeof body === "object" && "once" in body && !body.destroyed) {
-    body.once("close", () => release(pool, server))
+  if (body !== undefined && typeof body === "object" && "on" in body && !body.destroyed) {
+    body.on("close", () => release(pool, server)) // emitted once per stream
   } else {
     release(pool, server)
   }
