@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Runtime } from "effect"
-import { RequestScheduler } from "../../../src/proxy/RequestScheduler.js"
+import * as RequestScheduler from "../../../src/proxy/RequestScheduler.js"
 import * as RequestRuntime from "../../../src/proxy/RequestRuntime.js"
 
 describe("RequestScheduler", () => {
   it("runs tasks in one microtask drain, in priority order, FIFO within a priority", async () => {
-    const scheduler = new RequestScheduler()
+    const scheduler = RequestScheduler.make()
     const order: Array<string> = []
     scheduler.scheduleTask(() => order.push("a0"), 0)
     scheduler.scheduleTask(() => order.push("b1"), 1)
@@ -16,7 +16,7 @@ describe("RequestScheduler", () => {
   })
 
   it("lets I/O run between drains once tasks keep rescheduling themselves", async () => {
-    const scheduler = new RequestScheduler(10)
+    const scheduler = RequestScheduler.make(10)
     let runs = 0
     let immediateRanAt: number | undefined
     setImmediate(() => (immediateRanAt = runs))
