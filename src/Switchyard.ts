@@ -69,12 +69,7 @@ export const make = (
     const accessLog = yield* AccessLog
     const registry = yield* PoolRegistry.make
     const active: ActiveConfigState = { current: undefined }
-    const dispatcher = Dispatcher.make({
-      active,
-      runtime: RequestRuntime.runtime,
-      scheduler: RequestRuntime.scheduler,
-      accessLog: accessLog.write
-    })
+    const dispatcher = Dispatcher.make({ active, fork: RequestRuntime.fork, accessLog: accessLog.write })
     const lock = yield* Effect.makeSemaphore(1)
     const context = yield* Effect.context<Upstream | Metrics>()
     const listeners = new Map<string, ListenerEntry>()

@@ -7,7 +7,7 @@
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
  * is copied with backpressure (`forwardBody`); a client that reads nothing for `sendTimeout` is disconnected.
  */
-import { Cause, type Effect, type Fiber, FiberId, Runtime, type Scheduler } from "effect"
+import { Cause, type Effect, type Fiber, FiberId } from "effect"
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Transform, type Readable } from "node:stream"
@@ -43,9 +43,8 @@ export interface ListenerState {
 
 export interface DispatcherDeps {
   readonly active: ActiveConfigState
-  readonly runtime: Runtime.Runtime<never>
-  /** The scheduler request fibers resume on (see RequestScheduler.ts); Effect's default when absent. */
-  readonly scheduler?: Scheduler.Scheduler
+  /** Starts a request's fiber (`RequestRuntime.fork`). */
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   readonly accessLog: ((record: AccessRecord) => void) | undefined
 }
 
@@ -123,9 +122,7 @@ class BodyLimit extends Transform {
 
 /** Builds the request handler of one listener. */
 export const make = (deps: DispatcherDeps) => {
-  const runFork0 = Runtime.runFork(deps.runtime)
-  const forkOptions = deps.scheduler === undefined ? undefined : { scheduler: deps.scheduler }
-  const runFork = <A, E>(effect: Effect.Effect<A, E>) => runFork0(effect, forkOptions)
+  const fork = deps.fork
   const accessLog = deps.accessLog
 
   return (listener: ListenerState) => {
@@ -414,7 +411,7 @@ export const make = (deps: DispatcherDeps) => {
         exchange
       }
 
-      fiber = runFork(route.handler(request))
+      fiber = fork(route.handler(request))
       fiber.addObserver((exit) => {
         exchange.finished = true
         // an upstream request still in flight belongs to nobody now (e.g. a middleware timed out)

@@ -9,14 +9,18 @@
  *   garbage collector's share of the request path;
  * - resuming on one shared scheduler (`RequestScheduler`) rather than Effect's per-fiber task runners.
  */
-import { Context, FiberRefs, Runtime, RuntimeFlags } from "effect"
+import { Context, type Effect, type Fiber, FiberRefs, Runtime, RuntimeFlags } from "effect"
 import { requestScheduler } from "./RequestScheduler.js"
 
-export const runtime: Runtime.Runtime<never> = Runtime.make({
+const runtime: Runtime.Runtime<never> = Runtime.make({
   context: Context.empty(),
   runtimeFlags: RuntimeFlags.make(RuntimeFlags.Interruption, RuntimeFlags.CooperativeYielding),
   fiberRefs: FiberRefs.empty()
 })
 
-/** Given to `runFork` per request (a fork option, so the runtime's FiberRefs stay empty and cheap to fork). */
-export const scheduler = requestScheduler
+const runFork = Runtime.runFork(runtime)
+// the scheduler is a fork option, not a FiberRef of the runtime: an empty FiberRefs is the cheapest to fork
+const options = { scheduler: requestScheduler }
+
+/** Starts a request's fiber on the request runtime and scheduler. */
+export const fork = <A, E>(effect: Effect.Effect<A, E>): Fiber.RuntimeFiber<A, E> => runFork(effect, options)

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Runtime } from "effect"
+import { Effect, Fiber } from "effect"
 import * as RequestScheduler from "../../../src/proxy/RequestScheduler.js"
 import * as RequestRuntime from "../../../src/proxy/RequestRuntime.js"
 
@@ -34,8 +34,7 @@ describe("RequestScheduler", () => {
   })
 
   it("request fibers run on it and complete, yielding included", async () => {
-    const runFork = Runtime.runFork(RequestRuntime.runtime)
-    const fiber = runFork(
+    const fiber = RequestRuntime.fork(
       Effect.gen(function*() {
         let sum = 0
         for (let i = 0; i < 5000; i++) {
@@ -44,8 +43,7 @@ describe("RequestScheduler", () => {
         }
         yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
         return sum
-      }),
-      { scheduler: RequestRuntime.scheduler }
+      })
     )
     assert.strictEqual(await Effect.runPromise(Fiber.join(fiber)), 12_497_500)
   })
