@@ -13,8 +13,8 @@
  * exit observer) is untouched. When the global scope is not what this expects (another Effect version),
  * nothing is changed and `install` says so.
  */
-// `effect` (with it the module that creates the global fiber scope) is evaluated before `install` runs
-import { Fiber } from "effect"
+// `effect/Fiber` creates the global fiber scope: evaluated before `install` runs
+import "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 
 const GLOBAL_SCOPE = Symbol.for("effect/FiberScope/Global")
@@ -23,7 +23,7 @@ const SLOT = Symbol.for("switchyard/FiberRoots/slot")
 
 type Slotted = { [SLOT]?: number | undefined }
 
-/** A Set-like container of the live root fibers: insertion, removal and iteration, no hashing. */
+/** A Set-like container of the live root fibers: what Effect uses of a Set (add, delete, iteration), no hashing. */
 export class RootFibers<A extends object> implements Iterable<A> {
   private readonly items: Array<A> = []
 
@@ -57,15 +57,6 @@ export class RootFibers<A extends object> implements Iterable<A> {
     return true
   }
 
-  clear(): void {
-    for (const item of this.items) (item as A & Slotted)[SLOT] = undefined
-    this.items.length = 0
-  }
-
-  forEach(f: (item: A) => void): void {
-    for (const item of this.items.slice()) f(item)
-  }
-
   /** Iterates a copy, so that fibers ending during the iteration do not disturb it. */
   [Symbol.iterator](): Iterator<A> {
     return this.items.slice()[Symbol.iterator]()
@@ -97,7 +88,4 @@ export const install = (): InstallResult => {
   scope.roots = roots
   return "installed"
 }
-
-/** The live root fibers, as Effect reports them (for tests and diagnostics). */
-export const roots = Fiber.roots
 

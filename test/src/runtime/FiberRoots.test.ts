@@ -33,11 +33,11 @@ describe("FiberRoots", () => {
       assert.strictEqual(FiberRoots.install(), "already-installed")
       const gate = yield* Deferred.make<void>()
       const fibers = Array.from({ length: 20 }, () => Effect.runFork(Deferred.await(gate)))
-      const during = yield* FiberRoots.roots
+      const during = yield* Fiber.roots
       for (const fiber of fibers) assert.include(during, fiber)
       yield* Deferred.succeed(gate, undefined)
       yield* Effect.forEach(fibers, Fiber.join, { discard: true })
-      const after = yield* FiberRoots.roots
+      const after = yield* Fiber.roots
       for (const fiber of fibers) assert.notInclude(after, fiber)
     }))
 })
