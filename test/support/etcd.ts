@@ -20,6 +20,7 @@ import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { delimiter, join } from "node:path"
 import { Etcd3, type IOptions } from "etcd3"
+import { reservePorts } from "./ports.js"
 
 export interface EtcdOptions {
   readonly auth?: { readonly rootPassword: string }
@@ -113,7 +114,7 @@ class EtcdProcess {
       throw new Error("etcd binary not found: install etcd-server (apt-get install -y etcd-server) or set ETCD_BIN")
     }
     const dataDir = await mkdtemp(join(tmpdir(), "switchyard-etcd-"))
-    const [clientPort, peerPort] = await freePorts(2)
+    const [clientPort, peerPort] = await reservePorts(2)
     const forwarder = await Forwarder.listen(clientPort!)
     const etcd = new EtcdProcess(binary, dataDir, clientPort!, peerPort!, forwarder, options)
     try {
@@ -313,20 +314,6 @@ class Forwarder {
   close(): Promise<void> {
     return this.cut()
   }
-}
-
-const freePorts = async (count: number): Promise<Array<number>> => {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer()
-        server.once("error", reject)
-        server.listen(0, "127.0.0.1", () => resolve(server))
-      }))
-  )
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
-  return ports
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

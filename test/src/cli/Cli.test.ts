@@ -14,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Backends from "../../support/backends.js"
+import { reservePorts } from "../../support/ports.js"
 import { request } from "../../support/client.js"
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url))
@@ -37,14 +38,8 @@ const write = (dir: string, name: string, text: string): Effect.Effect<string> =
     return path
   })
 
-/** A loopback port that was free a moment ago (bound on port 0, then closed). */
-const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as AddressInfo).port
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A loopback port for the CLI to bind (see test/support/ports.ts for why not port 0). */
+const freePort: Effect.Effect<number> = Effect.promise(() => reservePorts(1)).pipe(Effect.map(([port]) => port!))
 
 /** A server holding a loopback port (so binding it again fails), closed with the test's scope. */
 const occupiedPort: Effect.Effect<number, never, Scope.Scope> = Effect.acquireRelease(
