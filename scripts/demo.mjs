@@ -35,4 +35,7 @@ process.once("exit", stop)
 
 const config = process.argv[2] ?? join(root, "config/switchyard.yaml")
 process.argv = [process.argv[0], "switchyard", "--config", config]
+// what bin/switchyard.js does: V8 flags before the program loads
+const { starting } = await import(join(root, "dist/src/cli/V8Flags.js"))
+starting()
 await import(join(root, "dist/src/cli/Cli.js"))

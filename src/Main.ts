@@ -113,14 +113,21 @@ export const loadFile = (file: string): Effect.Effect<SwitchyardConfig, ConfigEr
     return yield* Load.decode(merged.raw, merged.origin)
   })
 
-/** Runs the proxy on a config file until interrupted (the CLI's `run`). */
-export const runFile = (file: string): Effect.Effect<never, ConfigError | ListenError, never> =>
+/**
+ * Runs the proxy on a config file until interrupted (the CLI's `run`). `serving` runs once, after every
+ * listener is bound.
+ */
+export const runFile = (
+  file: string,
+  serving: Effect.Effect<void> = Effect.void
+): Effect.Effect<never, ConfigError | ListenError, never> =>
   Effect.gen(function*() {
     const config = yield* loadFile(file)
     const source = FileConfigSource.make(file, { watch: config.sources.file.watch, env })
     return yield* Effect.gen(function*() {
       const sources = [source, ...(yield* dynamicSources(config))]
       yield* Gateway.make(config, sources, env)
+      yield* serving
       return yield* Effect.never
     }).pipe(Effect.scoped, Effect.provide(adapters(config)))
   })

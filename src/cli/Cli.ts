@@ -3,11 +3,11 @@
  * SIGTERM/SIGINT interrupt the main fiber: listeners stop accepting, requests in flight finish (up to
  * `shutdownTimeout`), pools close, and the process exits 0.
  */
-import "./V8Flags.js" // first: before any other module's code runs
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import { ConfigError, format } from "../config/ConfigError.js"
 import { loadFile, runFile } from "../Main.js"
+import * as V8Flags from "./V8Flags.js"
 
 const USAGE = `usage:
   switchyard [run] --config FILE       run the proxy
@@ -66,7 +66,7 @@ const main = Effect.gen(function*() {
     return
   }
   const file = args.config
-  yield* runFile(file).pipe(
+  yield* runFile(file, Effect.sync(V8Flags.serving)).pipe(
     Effect.catchAll((error) =>
       Effect.sync(() => {
         // humans read stderr; log collectors read the JSON lines on stdout

@@ -1,16 +1,34 @@
 /**
- * V8 flags for the process the CLI owns. Imported first by `Cli.ts` (an import evaluated for its effect):
- * it must run before the request path's code has ever executed.
+ * V8 flags for the process the CLI owns, in two phases. `bin/switchyard.js` calls `starting()` before it
+ * loads the rest of the program (a dynamic import), and the CLI calls `serving()` once the listeners are up.
  *
- * `--no-allocation-site-pretenuring`: V8 tracks object literals per allocation site to decide whether to
- * allocate them directly in the old generation. On Switchyard's request path (a fiber per request, every
- * request's objects dying young) that tracking, together with Effect's root-fiber set
+ * `--no-allocation-site-pretenuring` (both phases): V8 tracks object literals per allocation site to
+ * decide whether to allocate them directly in the old generation. On Switchyard's request path (a fiber
+ * per request, every request's objects dying young) that tracking, together with Effect's root-fiber set
  * (src/runtime/FiberRoots.ts), let old garbage keep young objects alive: ≈4.5 KB of every request was
  * promoted and scavenges took 7–10 ms. With both addressed, ≈0.2 KB per request is promoted and scavenges
- * take ≈1.5 ms (bench/README.md, "Where the time goes"). The flag only turns an optimisation off. It cannot
- * go in NODE_OPTIONS (Node refuses it there), and V8 reads it when it allocates, so setting it at startup
- * takes effect. Programs that embed Switchyard can start Node with the flag themselves.
+ * take ≈1.5 ms (bench/README.md, "Where the time goes"). The flag only turns an optimisation off.
+ *
+ * `--semi-space-growth-factor=1` while starting, back to V8's 2 when serving: loading ≈700 modules (most
+ * of them Effect's) makes everything survive, and V8 answers survival by doubling the young generation up
+ * to its 2 × 16 MiB maximum. That one-off burst left ≈25 MiB of young generation resident in an idle
+ * proxy. Kept at 1 MiB while loading, the young generation is then sized by traffic: it grows again under
+ * load (requests' survivors), and stays small for a sidecar that idles or streams (bench/README.md, "Memory").
+ *
+ * Neither flag can go in NODE_OPTIONS (Node refuses them there); V8 reads both when it allocates or
+ * grows, so setting them at run time takes effect. Programs that embed Switchyard can start Node with
+ * `--no-allocation-site-pretenuring` themselves.
  */
 import { setFlagsFromString } from "node:v8"
 
-setFlagsFromString("--no-allocation-site-pretenuring")
+/** Before the program's modules load. */
+export const starting = (): void => {
+  setFlagsFromString("--no-allocation-site-pretenuring")
+  setFlagsFromString("--semi-space-growth-factor=1")
+}
+
+/** Once the proxy serves: V8's own young-generation growth again (its default factor). */
+export const serving = (): void => {
+  setFlagsFromString("--no-allocation-site-pretenuring")
+  setFlagsFromString("--semi-space-growth-factor=2")
+}
