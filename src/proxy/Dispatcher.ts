@@ -138,6 +138,7 @@ export const make = (deps: DispatcherDeps) => {
       id: string,
       host: string,
       path: string,
+      client: string,
       started: number,
       error: string | undefined
     ) => {
@@ -156,7 +157,7 @@ export const make = (deps: DispatcherDeps) => {
           method: req.method ?? "",
           path,
           host,
-          client: normaliseAddress(req.socket.remoteAddress),
+          client,
           status: aborted && !res.headersSent ? 499 : status,
           durationMs: Math.round(durationMs * 1000) / 1000,
           error: error ?? (aborted ? (res.headersSent ? "aborted" : "client_closed") : undefined)
@@ -261,6 +262,8 @@ export const make = (deps: DispatcherDeps) => {
       let id = ""
       let host = ""
       let path = ""
+      // now: on a keep-alive connection Node detaches `req.socket` before the response's 'close'
+      const peer = normaliseAddress(req.socket.remoteAddress)
 
       const headers = HopByHop.endToEnd(req.headers as Headers)
       const clientId = firstValue(headers["x-request-id"])
@@ -276,7 +279,7 @@ export const make = (deps: DispatcherDeps) => {
           exchange.abort?.()
           fiber.unsafeInterruptAsFork(FiberId.none)
         }
-        finish(req, res, recorder, exchange, id, host, path, started, errorCode)
+        finish(req, res, recorder, exchange, id, host, path, peer, started, errorCode)
       })
 
       const reject = (error: ProxyError, close: boolean) => {
@@ -360,7 +363,6 @@ export const make = (deps: DispatcherDeps) => {
       exchange.route = route.name
 
       // --- the proxy's own headers, after hop-by-hop removal so a client cannot remove them
-      const peer = normaliseAddress(req.socket.remoteAddress)
       const trusted = listener.trust.isTrusted(peer)
       const xff = trusted ? headers["x-forwarded-for"] : undefined
       headers["x-forwarded-for"] = xff === undefined ? peer : `${Array.isArray(xff) ? xff.join(", ") : xff}, ${peer}`

@@ -2,10 +2,13 @@
 import { Effect, type Scope } from "effect"
 import { start, type Handle } from "../../src/Main.js"
 
-/** Defaults that keep tests quiet and self-contained: no admin port unless asked, silent logs. */
+/**
+ * Defaults that keep tests quiet and self-contained: no admin port unless asked, silent logs. The access
+ * log stays on (the contract's default), so every test also runs the code that builds its records.
+ */
 export const withTestDefaults = (doc: Record<string, unknown>): Record<string, unknown> => ({
   admin: { address: null },
-  observability: { logs: { level: "silent", format: "json", accessLog: false }, metrics: { enabled: false } },
+  observability: { logs: { level: "silent", format: "json", accessLog: true }, metrics: { enabled: false } },
   ...doc
 })
 

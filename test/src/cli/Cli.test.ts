@@ -354,6 +354,36 @@ pools:
         }
       }))
 
+    it.scopedLive("writes an access line per request, keep-alive requests with bodies included, and keeps serving", () =>
+      Effect.gen(function*() {
+        const backend = yield* Backends.make("a")
+        const dir = yield* tempDir
+        const port = yield* freePort
+        const admin = yield* freePort
+        const file = yield* write(dir, "access.yaml", yamlConfig({ port, admin, pool: backend.url }))
+        const p = yield* serve(["--config", file], admin)
+        // undici's pooled keep-alive connection: Node detaches req.socket before such a response's 'close'
+        for (let i = 0; i < 3; i++) {
+          const reply = yield* request(`http://127.0.0.1:${port}/up/${i}`, { method: "POST", body: `body ${i}` })
+          assert.strictEqual(reply.status, 200)
+        }
+        const reply = yield* request(`http://127.0.0.1:${port}/after`)
+        assert.strictEqual(reply.status, 200, "the proxy must still serve")
+        p.child.kill("SIGTERM")
+        const exit = yield* p.exit
+        assert.strictEqual(exit.code, 0, exit.stderr)
+        const access = jsonLines(exit.stdout).filter((l) => l["type"] === "access")
+        assert.deepStrictEqual(
+          access.map((l) => [l["method"], l["path"], l["status"], l["client"], l["route"]]),
+          [
+            ["POST", "/up/0", 200, "127.0.0.1", "r"],
+            ["POST", "/up/1", 200, "127.0.0.1", "r"],
+            ["POST", "/up/2", 200, "127.0.0.1", "r"],
+            ["GET", "/after", 200, "127.0.0.1", "r"]
+          ]
+        )
+      }))
+
     it.scopedLive("loading the program does not size V8's young generation (src/cli/V8Flags.ts)", () =>
       Effect.gen(function*() {
         const backend = yield* Backends.make("a")
