@@ -88,8 +88,12 @@ export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, Conf
       definition: canonical(config),
       servers,
       pick: balancer.pick,
+      // what `pick` can return: an available server with a positive weight (weight 0 drains a server)
       hasAvailable: () => {
-        for (let i = 0; i < servers.length; i++) if (servers[i]!.available) return true
+        for (let i = 0; i < servers.length; i++) {
+          const server = servers[i]!
+          if (server.available && server.weight > 0) return true
+        }
         return false
       },
       inFlight: 0

@@ -66,6 +66,15 @@ export const normaliseHost = (authority: string): string | undefined => {
   return host.toLowerCase()
 }
 
+const ignore = (): void => {}
+
+const OWN_FORWARDED = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"])
+
+const CONTINUE = /^\s*100-continue\s*$/i
+
+/** `http://` or `https://` followed by an authority (not by `/`: `http:///p` has no host). */
+const ABSOLUTE_FORM = /^https?:\/\/(?=[^/?#])/i
+
 const countHost = (raw: ReadonlyArray<string>): number => {
   let n = 0
   for (let i = 0; i < raw.length; i += 2) {
@@ -198,6 +207,8 @@ export const make = (deps: DispatcherDeps) => {
       headers["x-request-id"] = id
       if (listener.draining) headers["connection"] = "close"
       const body = response.body
+      // a 204 has no Content-Length (RFC 9110 §8.6); an upstream that sends one gets it dropped, not forwarded
+      if (response.status === 204) delete headers["content-length"]
       try {
         res.writeHead(response.status, headers as Record<string, string>)
       } catch {
@@ -208,6 +219,13 @@ export const make = (deps: DispatcherDeps) => {
         return
       }
       if (body === undefined) {
+        res.end()
+        return
+      }
+      if (response.status === 204 || response.status === 304) {
+        // No body whatever the framing says (RFC 9112 §6.3): the head is the whole response. undici still
+        // counts a 304's Content-Length (valid there) and fails the body, which must not cost the client it.
+        if (typeof body === "object" && "resume" in body) (body as Readable).on("error", ignore).resume()
         res.end()
         return
       }
@@ -316,11 +334,14 @@ export const make = (deps: DispatcherDeps) => {
           query = url.slice(q + 1)
         }
       } else if (url === "*" && req.method === "OPTIONS") {
-        path = "*"
+        // asterisk-form asks about the server itself, which a reverse proxy does not forward (nor can undici)
+        return reject(new RequestRejected({ reason: "BadRequest", detail: "OPTIONS * is not forwarded" }), true)
       } else {
+        // absolute-form: the URL parser checks the authority; the path is taken raw, as in origin-form
+        const scheme = ABSOLUTE_FORM.exec(url)
         let parsed: URL | undefined
         try {
-          parsed = /^https?:\/\//i.test(url) ? new URL(url) : undefined
+          parsed = scheme !== null ? new URL(url) : undefined
         } catch {
           parsed = undefined
         }
@@ -328,8 +349,15 @@ export const make = (deps: DispatcherDeps) => {
           return reject(new RequestRejected({ reason: "BadRequest", detail: "invalid request target" }), true)
         }
         authority = parsed.host
-        path = parsed.pathname
-        query = parsed.search.length > 1 ? parsed.search.slice(1) : ""
+        const slash = url.indexOf("/", scheme![0].length)
+        const q = url.indexOf("?", scheme![0].length)
+        const end = q === -1 ? url.length : q
+        path = slash === -1 || slash > end ? "/" : url.slice(slash, end)
+        query = q === -1 ? "" : url.slice(q + 1)
+      }
+      if (authority === "" && hosts === 1) {
+        // present but empty: an http(s) URI has a non-empty host (RFC 9110 §4.2.1)
+        return reject(new RequestRejected({ reason: "BadRequest", detail: "empty Host header" }), true)
       }
       const normalised = normaliseHost(authority)
       if (normalised === undefined) {
@@ -347,6 +375,15 @@ export const make = (deps: DispatcherDeps) => {
       const hasBody = te !== undefined || contentLength > 0
       if (maxBodyBytes !== null && contentLength > maxBodyBytes) {
         return reject(new RequestRejected({ reason: "PayloadTooLarge", detail: `request body over ${maxBodyBytes} bytes` }), true)
+      }
+      const expect = headers["expect"]
+      if (expect !== undefined) {
+        // Node has answered `100-continue` with 100 Continue already (no 'checkContinue' listener); the
+        // upstream gets the body without the expectation (undici cannot send one), as behind Envoy
+        if (!CONTINUE.test(Array.isArray(expect) ? expect.join(",") : expect)) {
+          return reject(new RequestRejected({ reason: "ExpectationFailed", detail: "only Expect: 100-continue is supported" }), true)
+        }
+        delete headers["expect"]
       }
 
       const active = deps.active.current
@@ -372,6 +409,11 @@ export const make = (deps: DispatcherDeps) => {
       if (!trusted) {
         delete headers["forwarded"]
         headers["x-real-ip"] = peer
+        // the x-forwarded-* fields set above are overwritten; any other (-prefix, -server, -uri, -ssl…) is
+        // an untrusted client's claim too, and goes (as Traefik removes them)
+        for (const name in headers) {
+          if (name.length > 12 && name.startsWith("x-forwarded-") && !OWN_FORWARDED.has(name)) delete headers[name]
+        }
       }
       delete headers["proxy"] // httpoxy (CVE-2016-5385)
       headers["x-request-id"] = id

@@ -13,6 +13,7 @@ const rejected = {
   Timeout: [408, "request_timeout"],
   PayloadTooLarge: [413, "payload_too_large"],
   HeadersTooLarge: [431, "headers_too_large"],
+  ExpectationFailed: [417, "expectation_failed"],
   RateLimited: [429, "rate_limited"],
   Forbidden: [403, "forbidden"],
   Unauthorized: [401, "unauthorized"]

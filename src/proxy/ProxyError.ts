@@ -7,7 +7,15 @@ import { Data } from "effect"
 
 /** The request itself is refused before routing or forwarding (400, 408, 413, 431, 429). */
 export class RequestRejected extends Data.TaggedError("RequestRejected")<{
-  readonly reason: "BadRequest" | "Timeout" | "PayloadTooLarge" | "HeadersTooLarge" | "RateLimited" | "Forbidden" | "Unauthorized"
+  readonly reason:
+    | "BadRequest"
+    | "Timeout"
+    | "PayloadTooLarge"
+    | "HeadersTooLarge"
+    | "ExpectationFailed"
+    | "RateLimited"
+    | "Forbidden"
+    | "Unauthorized"
   readonly detail: string
   /** Seconds, for `retry-after` on 429. */
   readonly retryAfter?: number

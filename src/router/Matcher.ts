@@ -234,14 +234,31 @@ const matchesOne = (c: CompiledCondition, v: string): boolean => {
   }
 }
 
-/** Header conditions; an array-valued header satisfies `value`/`regex` when any of its values does. */
+/**
+ * A field value, or else one of the members of the comma-separated list it is: Node joins a header sent
+ * several times with ", ", and RFC 9110 §5.3 makes the two forms equivalent.
+ */
+const matchesField = (c: CompiledCondition, v: string): boolean => {
+  if (matchesOne(c, v)) return true
+  if (v.indexOf(",") === -1) return false
+  const members = v.split(",")
+  for (let i = 0; i < members.length; i++) {
+    if (matchesOne(c, members[i]!.trim())) return true
+  }
+  return false
+}
+
+/**
+ * Header conditions; a header sent several times (joined by Node, or an array) satisfies `value`/`regex`
+ * when any of its values does.
+ */
 export const matchesHeaders = (conditions: ReadonlyArray<CompiledCondition>, headers: Headers): boolean => {
   for (let i = 0; i < conditions.length; i++) {
     const c = conditions[i]!
     const v = headers[c.name] as unknown
     // typeof/isArray instead of hasOwnProperty: "constructor" or "__proto__" on a plain object are not headers
     if (typeof v === "string") {
-      if (c.kind === ConditionKind.Absent || !matchesOne(c, v)) return false
+      if (c.kind === ConditionKind.Absent || !matchesField(c, v)) return false
     } else if (Array.isArray(v)) {
       if (c.kind === ConditionKind.Absent) return false
       if (c.kind === ConditionKind.Present) continue

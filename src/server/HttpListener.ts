@@ -121,6 +121,8 @@ export const bind = (
     server.maxHeadersCount = limits.maxHeaderCount + 1
     if (limits.maxConnections !== null) server.maxConnections = limits.maxConnections
     server.on("clientError", answerClientError)
+    // an Expect other than 100-continue: the dispatcher answers 417 with the contract's JSON error
+    server.on("checkExpectation", handler)
     server.on("connection", (socket: Socket) => {
       openConnections.inc()
       socket.once("close", () => openConnections.dec())

@@ -485,3 +485,153 @@ describe("Proxy (slow clients)", () => {
       assert.isTrue(upstreamClosed)
     }))
 })
+
+/** A loopback TCP upstream that answers every request on a connection with `answer(requestText)`. */
+const rawUpstream = (answer: (request: string) => string) =>
+  Effect.acquireRelease(
+    Effect.async<net.Server>((resume) => {
+      const server = net.createServer((socket) => {
+        socket.on("data", (data) => socket.write(answer(data.toString("latin1"))))
+        socket.on("error", () => {})
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) => Effect.sync(() => server.close())
+  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`))
+
+describe("Proxy (edges of HTTP/1.1)", () => {
+  it.scopedLive("Expect: 100-continue gets 100 Continue from the proxy and the request reaches the upstream without it", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* raw(
+        portOf(proxy.url),
+        "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc"
+      )
+      assert.match(reply, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/)
+      assert.strictEqual(a.seen.length, 1)
+      assert.strictEqual(a.seen[0]!.body.toString(), "abc")
+      assert.isUndefined(a.seen[0]!.headers["expect"])
+    }))
+
+  it.scopedLive("answers any other expectation with a JSON 417 carrying x-request-id", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* raw(portOf(proxy.url), "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: foo\r\nConnection: close\r\n\r\nabc")
+      assert.strictEqual(statusOf(reply), 417)
+      assert.match(reply, /content-type: application\/json/i)
+      assert.match(reply, /x-request-id: [0-9a-f-]{36}/i)
+      assert.match(reply, /"error":"expectation_failed"/)
+      assert.strictEqual(a.seen.length, 0)
+    }))
+
+  it.scopedLive("rejects an empty Host, an absolute-form target without a host and OPTIONS * with 400", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      for (
+        const bytes of [
+          "GET /x HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n",
+          "GET http:///p HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n",
+          "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        ]
+      ) {
+        const reply = yield* raw(portOf(proxy.url), bytes)
+        assert.strictEqual(statusOf(reply), 400, JSON.stringify(bytes))
+        assert.match(reply, /"error":"bad_request"/)
+      }
+      // HTTP/1.0 may omit Host altogether
+      assert.strictEqual(statusOf(yield* raw(portOf(proxy.url), "GET /x HTTP/1.0\r\n\r\n")), 200)
+      assert.strictEqual(a.seen.length, 1)
+    }))
+
+  it.scopedLive("forwards an absolute-form path as sent, like an origin-form one", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      const reply = yield* raw(portOf(proxy.url), "GET http://a.example/public/../x?q=1 HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+      assert.strictEqual(statusOf(reply), 200)
+      assert.strictEqual(a.seen[0]!.url, "/public/../x?q=1")
+      const bare = yield* raw(portOf(proxy.url), "GET http://a.example?q=2 HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+      assert.strictEqual(statusOf(bare), 200)
+      assert.strictEqual(a.seen[1]!.url, "/?q=2")
+    }))
+
+  it.scopedLive("forwards a 304 with a Content-Length, and a 204 without the one its upstream sent", () =>
+    Effect.gen(function*() {
+      const upstream = yield* rawUpstream((request) =>
+        request.startsWith("GET /304")
+          ? "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nETag: \"x\"\r\n\r\n"
+          : "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
+      )
+      const proxy = yield* Proxy.make(Proxy.simple([upstream]))
+      const notModified = yield* raw(portOf(proxy.url), "GET /304 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+      assert.strictEqual(statusOf(notModified), 304)
+      assert.match(notModified, /etag: "x"/i)
+      assert.match(notModified, /content-length: 5/i)
+      const noContent = yield* raw(portOf(proxy.url), "GET /204 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+      assert.strictEqual(statusOf(noContent), 204)
+      assert.notMatch(noContent, /content-length/i)
+    }))
+
+  it.scopedLive("drops the x-forwarded-* fields it does not set when the peer is not trusted", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const forged = { "x-forwarded-prefix": "/evil", "x-forwarded-server": "evil", "x-forwarded-uri": "/evil", "x-forwarded-ssl": "on" }
+      const untrusted = yield* Proxy.make(Proxy.simple([a.url]))
+      yield* request(untrusted.url, { headers: forged })
+      for (const name of Object.keys(forged)) assert.isUndefined(a.seen[0]!.headers[name], name)
+      assert.strictEqual(a.seen[0]!.headers["x-forwarded-for"], "127.0.0.1")
+      const trusted = yield* Proxy.make({
+        ...Proxy.simple([a.url]),
+        listeners: { web: { address: "127.0.0.1:0", trustedProxies: ["127.0.0.0/8"] } }
+      })
+      yield* request(trusted.url, { headers: forged })
+      for (const [name, value] of Object.entries(forged)) assert.strictEqual(a.seen[1]!.headers[name], value, name)
+    }))
+
+  it.scopedLive("a header sent twice satisfies a value or regex condition when either value does", () =>
+    Effect.gen(function*() {
+      const canary = yield* Backends.make("canary")
+      const base = yield* Backends.make("base")
+      const proxy = yield* Proxy.make({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: {
+          canary: {
+            priority: 1,
+            match: { headers: [{ name: "x-canary", value: "true" }, { name: "x-ver", regex: "^v[0-9]+$" }] },
+            backends: [{ pool: "canary" }]
+          },
+          base: { backends: [{ pool: "base" }] }
+        },
+        pools: { canary: { servers: [{ url: canary.url }] }, base: { servers: [{ url: base.url }] } }
+      })
+      const port = portOf(proxy.url)
+      const send = (headers: string) => raw(port, `GET / HTTP/1.1\r\nHost: a\r\n${headers}Connection: close\r\n\r\n`)
+      yield* send("X-Canary: false\r\nX-Canary: true\r\nX-Ver: bad\r\nX-Ver: v2\r\n")
+      yield* send("X-Canary: true\r\nX-Ver: v3\r\n")
+      yield* send("X-Canary: false\r\nX-Canary: no\r\nX-Ver: v2\r\n")
+      assert.strictEqual(canary.seen.length, 2)
+      assert.strictEqual(base.seen.length, 1)
+    }))
+
+  it.scopedLive("uses the fallback pool when the chosen pools only have drained (weight 0) servers", () =>
+    Effect.gen(function*() {
+      const drained = yield* Backends.make("drained")
+      const spare = yield* Backends.make("spare")
+      const proxy = yield* Proxy.make({
+        listeners: { web: { address: "127.0.0.1:0" } },
+        routes: { r: { backends: [{ pool: "zero" }, { pool: "zero2" }], fallback: "spare" } },
+        pools: {
+          zero: { servers: [{ url: drained.url, weight: 0 }] },
+          zero2: { servers: [{ url: drained.url, weight: 0 }] },
+          spare: { servers: [{ url: spare.url }] }
+        }
+      })
+      const reply = yield* request(proxy.url)
+      assert.strictEqual(reply.status, 200)
+      assert.strictEqual(reply.json.server, "spare")
+      assert.strictEqual(drained.seen.length, 0)
+    }))
+})
