@@ -19,6 +19,14 @@ const rejected = {
   Unauthorized: [401, "unauthorized"]
 } as const
 
+const UPSTREAM_FAILURE = {
+  Refused: "the upstream refused the connection",
+  Timeout: "the upstream did not accept the connection in time",
+  Reset: "the upstream closed the connection",
+  Protocol: "the upstream sent an invalid response",
+  Tls: "TLS with the upstream failed"
+} as const
+
 /** Status, `error` code and message for a request-path error. */
 export const fromError = (error: ProxyError): ErrorBody => {
   switch (error._tag) {
@@ -37,10 +45,11 @@ export const fromError = (error: ProxyError): ErrorBody => {
         message: error.message,
         retryAfter: error.reason === "NotReady" ? 1 : 5
       }
+    // the client is told what failed, not where: upstream addresses stay in the access log and metrics
     case "UpstreamError":
       return error.reason === "Timeout" && error.phase !== "connect"
-        ? { status: 504, code: "upstream_timeout", message: error.message }
-        : { status: 502, code: "bad_gateway", message: error.message }
+        ? { status: 504, code: "upstream_timeout", message: "no response head from the upstream within the route timeout" }
+        : { status: 502, code: "bad_gateway", message: UPSTREAM_FAILURE[error.reason] }
   }
 }
 

@@ -197,11 +197,15 @@ describe("Proxy", () => {
       const r1 = yield* request(refused.url)
       assert.strictEqual(r1.status, 502)
       assert.strictEqual(r1.json.error, "bad_gateway")
+      assert.strictEqual(r1.json.message, "the upstream refused the connection")
+      // what failed, not where (HOSTILE-INPUTS: no internal addresses in error messages)
+      assert.notInclude(r1.text, String(port))
 
       const reset = yield* Backends.make("reset", (req) => req.socket.destroy())
       const resetting = yield* Proxy.make(Proxy.simple([reset.url]))
       const r2 = yield* request(resetting.url)
       assert.strictEqual(r2.status, 502)
+      assert.notInclude(r2.text, reset.url.split("//")[1]!)
 
       const hang = yield* Backends.make("hang", () => {})
       const slow = yield* Proxy.make({
