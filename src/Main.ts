@@ -11,9 +11,11 @@ import * as UndiciUpstream from "../adapters/undici/UndiciUpstream.js"
 import type { ConfigSource } from "../streams/ConfigSource.js"
 import * as Gateway from "../streams/Gateway.js"
 import * as InlineSource from "../streams/InlineSource.js"
+import { constants } from "node:fs"
+import { access } from "node:fs/promises"
 import { resolve } from "node:path"
 import * as ConfigWatcher from "../streams/ConfigWatcher.js"
-import { ConfigError as ConfigErrorClass, type ConfigError } from "./config/ConfigError.js"
+import { ConfigError as ConfigErrorClass, type ConfigError, type ConfigProblem } from "./config/ConfigError.js"
 import * as Load from "./config/Load.js"
 import type { SwitchyardConfig } from "./config/Schema.js"
 import { Events } from "./observability/Events.js"
@@ -110,7 +112,30 @@ export const loadFile = (file: string): Effect.Effect<SwitchyardConfig, ConfigEr
     const snapshot = yield* FileConfigSource.read(resolve(file), env)
     const merged = ConfigWatcher.merge(snapshot, [], env)
     if (merged.problems.length > 0) return yield* new ConfigErrorClass({ problems: merged.problems })
-    return yield* Load.decode(merged.raw, merged.origin)
+    const config = yield* Load.decode(merged.raw, merged.origin)
+    yield* readableFiles(config, merged.origin)
+    return config
+  })
+
+/**
+ * The files a config refers to (pool TLS material) must be readable: `validate` reports them with the
+ * other problems, and `run` does not start on a config it could not apply.
+ */
+const readableFiles = (config: SwitchyardConfig, origin: (path: ReadonlyArray<string | number>) => string) =>
+  Effect.gen(function*() {
+    const problems: Array<ConfigProblem> = []
+    for (const [name, pool] of Object.entries(config.pools)) {
+      for (const key of ["caFile", "certFile", "keyFile"] as const) {
+        const path = pool.tls[key]
+        if (path === null) continue
+        const error = yield* Effect.promise(() => access(path, constants.R_OK).then(() => undefined, (e: Error) => e))
+        if (error !== undefined) {
+          const at = ["pools", name, "tls", key]
+          problems.push({ file: origin(at), path: at.join("."), message: `expected a readable file, found: ${error.message}` })
+        }
+      }
+    }
+    if (problems.length > 0) return yield* new ConfigErrorClass({ problems })
   })
 
 /**
@@ -126,7 +151,11 @@ export const runFile = (
     const source = FileConfigSource.make(file, { watch: config.sources.file.watch, env })
     return yield* Effect.gen(function*() {
       const sources = [source, ...(yield* dynamicSources(config))]
-      yield* Gateway.make(config, sources, env)
+      const gateway = yield* Gateway.make(config, sources, env)
+      // With the file as the only source, a first config that cannot be applied (checked above as far as
+      // reading can tell) ends the run: never half-configured. With etcd or Consul layers the proxy stays
+      // up, not ready, until they deliver a valid whole (CONTRACT §3).
+      if (sources.length === 1) yield* gateway.plane.first
       yield* serving
       return yield* Effect.never
     }).pipe(Effect.scoped, Effect.provide(adapters(config)))

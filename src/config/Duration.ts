@@ -9,6 +9,9 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, 
 const SEQUENCE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
 
+/** The longest duration: Node's timers hold at most 2^31 − 1 ms (≈24.8 days) and fire at once beyond it. */
+export const MAX_MS = 2_147_483_647
+
 /** What a duration looks like, for problem messages. */
 export const expected = `a duration such as "250ms", "5s" or a number of milliseconds`
 
@@ -40,9 +43,11 @@ const show = (u: unknown): string => {
   return typeof u === "object" ? "a map" : String(u)
 }
 
-/** Milliseconds: a finite non-negative number. */
+const tooLong = (input: unknown) => `expected a duration of at most 596h (${MAX_MS}ms, Node's timer limit), found ${show(input)}`
+
+/** Milliseconds: a finite non-negative number, at most `MAX_MS`. */
 const Milliseconds = Schema.Number.pipe(
-  Schema.filter((n) => (Number.isFinite(n) && n >= 0) || `expected ${expected}, found ${show(n)}`)
+  Schema.filter((n) => (Number.isFinite(n) && n >= 0 && n <= MAX_MS) || (n > MAX_MS ? tooLong(n) : `expected ${expected}, found ${show(n)}`))
 )
 
 /** A duration: `"250ms"`, `"5s"`, `"1.5s"`, `"1m"`, `"1h"`, `"1m30s"` or a number of milliseconds; decodes to milliseconds. */
@@ -52,7 +57,7 @@ export const Duration = Schema.transformOrFail(
     jsonSchema: {
       anyOf: [
         { type: "string", pattern: SEQUENCE.source },
-        { type: "number", minimum: 0 }
+        { type: "number", minimum: 0, maximum: MAX_MS }
       ]
     }
   }),
@@ -61,9 +66,8 @@ export const Duration = Schema.transformOrFail(
     strict: true,
     decode: (input, _, ast) => {
       const ms = typeof input === "number" ? (Number.isFinite(input) && input >= 0 ? input : undefined) : parse(input)
-      return ms === undefined
-        ? ParseResult.fail(new ParseResult.Type(ast, input, `expected ${expected}, found ${show(input)}`))
-        : ParseResult.succeed(ms)
+      if (ms === undefined) return ParseResult.fail(new ParseResult.Type(ast, input, `expected ${expected}, found ${show(input)}`))
+      return ms > MAX_MS ? ParseResult.fail(new ParseResult.Type(ast, input, tooLong(input))) : ParseResult.succeed(ms)
     },
     encode: (ms) => ParseResult.succeed(format(ms))
   }

@@ -417,6 +417,29 @@ pools:
         assert.strictEqual(config.json.version, 1)
       }))
 
+    it.scopedLive("a file the config refers to must be readable: validate reports it, run exits 1", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const port = yield* freePort
+        const admin = yield* freePort
+        const missing = join(dir, "missing-ca.pem")
+        const file = yield* write(
+          dir,
+          "unreadable.yaml",
+          yamlConfig({ port, admin, pool: "https://127.0.0.1:9443" }).replace(
+            `      - url: "https://127.0.0.1:9443"`,
+            `      - url: "https://127.0.0.1:9443"\n    tls: { caFile: "${missing}" }`
+          )
+        )
+        const validate = yield* runCli(["validate", "--config", file])
+        assert.strictEqual(validate.code, 1, validate.stdout)
+        assert.include(validate.stderr, `${file}: pools.app.tls.caFile: expected a readable file`)
+        const run = yield* runCli(["run", "--config", file])
+        assert.strictEqual(run.code, 1, run.stdout)
+        assert.include(run.stderr, "pools.app.tls.caFile: expected a readable file")
+        assert.isTrue(yield* refused(port), "the data port must not stay bound")
+      }))
+
     it.scopedLive("exits 1 on an invalid config, printing the problems, with nothing listening", () =>
       Effect.gen(function*() {
         const dir = yield* tempDir

@@ -323,6 +323,16 @@ describe("Schema", () => {
       }
     })
 
+    it("is at most 2^31 − 1 ms (Node's timers fire at once beyond it), with the limit in the message", () => {
+      assert.strictEqual(decode(Duration.Duration, "596h"), 596 * 3_600_000)
+      assert.strictEqual(decode(Duration.Duration, Duration.MAX_MS), Duration.MAX_MS)
+      for (const input of ["597h", Duration.MAX_MS + 1, "1000000h"]) {
+        assert.isTrue(fails(Duration.Duration, input), String(input))
+      }
+      const result = Schema.decodeUnknownEither(Duration.Duration)("600h")
+      assert.isTrue(result._tag === "Left" && String(result.left.message).includes("at most 596h"))
+    })
+
     it("encodes back to the shortest unit", () => {
       const encode = Schema.encodeSync(Duration.Duration)
       assert.strictEqual(encode(30_000), "30s")
