@@ -1,7 +1,8 @@
 /**
- * The `Upstream` port over undici: one keep-alive `Pool` per server. The route timeout becomes undici's
- * per-request `headersTimeout` (no extra timer per request); undici error codes map to
- * `UpstreamError{phase, reason}`.
+ * The `Upstream` port over undici: one keep-alive `Pool` per server. undici error codes map to
+ * `UpstreamError{phase, reason}`. The route timeout (`headersTimeout`) is a native timer per request,
+ * armed once the request body has been sent, like undici's own; undici's is coarse by design (its
+ * "fast timers" tick every ≈500 ms), which let a `100ms` route timeout fire anywhere up to a second.
  *
  * The idle timeout of a pooled connection is kept below what the backend announces in
  * `Keep-Alive: timeout=` (undici's `keepAliveTimeoutThreshold`), which avoids most of the keep-alive race
@@ -70,6 +71,9 @@ export const classify = (
 class AbortHandle {
   aborted = false
   reason: unknown = undefined
+  /** Set when the route timeout, not the caller, aborted the request. */
+  timedOut = false
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
   private listener: (() => void) | undefined = undefined
   addEventListener(_type: "abort", listener: () => void) {
     this.listener = listener
@@ -80,10 +84,21 @@ class AbortHandle {
   abort() {
     if (this.aborted) return
     this.aborted = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
     const listener = this.listener
     this.listener = undefined
     listener?.()
   }
+}
+
+const headersTimedOut = (handle: AbortHandle) => {
+  handle.timer = undefined
+  handle.timedOut = true
+  handle.abort()
+}
+
+const armHeadersTimeout = (handle: AbortHandle, ms: number) => {
+  if (!handle.aborted) handle.timer = setTimeout(headersTimedOut, ms, handle)
 }
 
 const makeClient = (origin: string, label: string, options: ConnectionOptions) => {
@@ -107,24 +122,35 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
   })
   const dispatch = (request: UpstreamRequest, callback: UpstreamCallback) => {
     const signal = new AbortHandle()
+    const body = request.body
+    const ms = request.headersTimeout
+    if (ms > 0) {
+      if (body === undefined || body.readableEnded) armHeadersTimeout(signal, ms)
+      else body.once("end", () => armHeadersTimeout(signal, ms))
+    }
     pool.request({
       method: request.method as "GET",
       path: request.path,
       headers: request.headers as Record<string, string>,
-      body: request.body ?? null,
-      headersTimeout: request.headersTimeout,
+      body: body ?? null,
+      headersTimeout: 0, // ours, armed above
       signal: signal as unknown as AbortSignal
     }, (err, data) => {
+      if (signal.timer !== undefined) clearTimeout(signal.timer)
+      if (signal.timedOut) {
+        data?.body?.destroy()
+        callback(new UpstreamError({ backend: label, phase: "headers", reason: "Timeout" }), undefined)
+        return
+      }
       if (err) {
         if (!signal.aborted) callback(classify(label, err), undefined)
         return
       }
-      const body = data.body
       if (signal.aborted) {
-        body.destroy()
+        data.body.destroy()
         return
       }
-      callback(undefined, { status: data.statusCode, headers: data.headers as ProxyResponse["headers"], body })
+      callback(undefined, { status: data.statusCode, headers: data.headers as ProxyResponse["headers"], body: data.body })
     })
     return () => signal.abort()
   }

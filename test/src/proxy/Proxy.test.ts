@@ -2,6 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as http from "node:http"
 import * as net from "node:net"
+import { Readable } from "node:stream"
+import { request as undiciRequest } from "undici"
 import * as Backends from "../../support/backends.js"
 import { raw, request, statusOf } from "../../support/client.js"
 import * as Proxy from "../../support/proxy.js"
@@ -215,6 +217,41 @@ describe("Proxy", () => {
       const r3 = yield* request(slow.url)
       assert.strictEqual(r3.status, 504)
       assert.strictEqual(r3.json.error, "upstream_timeout")
+    }))
+
+  it.scopedLive("holds a sub-second route timeout: a head that comes later is a 504, even over an upload", () =>
+    Effect.gen(function*() {
+      const late = yield* Backends.make("late", (req, res) => {
+        req.resume()
+        req.on("end", () => setTimeout(() => res.end("late"), 700))
+      })
+      const proxy = yield* Proxy.make({
+        ...Proxy.simple([late.url]),
+        routes: { all: { timeout: "100ms", backends: [{ pool: "app" }] } }
+      })
+      // undici's own headersTimeout ticks every ≈500 ms and let such a head through
+      const started = Date.now()
+      const get = yield* request(proxy.url)
+      assert.strictEqual(get.status, 504)
+      assert.isBelow(Date.now() - started, 650)
+      // the timer starts once the body is sent: a slow upload is not a slow upstream
+      const slowUpload = yield* Backends.make("upload", (req, res) => {
+        req.resume()
+        req.on("end", () => res.end("ok"))
+      })
+      const uploads = yield* Proxy.make({
+        ...Proxy.simple([slowUpload.url]),
+        routes: { all: { timeout: "100ms", backends: [{ pool: "app" }] } }
+      })
+      const slowBody = async function*() {
+        for (let i = 0; i < 3; i++) {
+          yield Buffer.from(`part ${i} `)
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+      const reply = yield* Effect.promise(() => undiciRequest(uploads.url, { method: "POST", body: Readable.from(slowBody()) }))
+      assert.strictEqual(reply.statusCode, 200)
+      assert.strictEqual(yield* Effect.promise(() => reply.body.text()), "ok")
     }))
 
   it.scopedLive("rejects ambiguous requests with 400 and closes the connection", () =>
