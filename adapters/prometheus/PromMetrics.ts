@@ -69,6 +69,26 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
     help: "Version of the configuration being served.",
     registers: [registry]
   })
+  const circuitState = new Prom.Gauge({
+    name: "switchyard_circuit_state",
+    help: "Circuit state of each pool: 0 closed, 1 open, 2 half-open.",
+    labelNames: ["pool"] as const,
+    registers: [registry]
+  })
+  // Families of the contract whose features (retries, rate limiting) no config can turn on yet: present
+  // with no series, so dashboards and alerts can be written against them now.
+  new Prom.Counter({
+    name: "switchyard_retries_total",
+    help: "Upstream retries, by route.",
+    labelNames: ["route"] as const,
+    registers: [registry]
+  })
+  new Prom.Counter({
+    name: "switchyard_ratelimited_total",
+    help: "Requests refused by a rate-limit middleware, by middleware.",
+    labelNames: ["middleware"] as const,
+    registers: [registry]
+  })
   reloads.labels("applied").inc(0)
   reloads.labels("rejected").inc(0)
 
@@ -127,8 +147,10 @@ export const make = (options: { readonly defaultMetrics: boolean } = { defaultMe
     backendUp: (pool, server, up) => {
       backendUp.labels(pool, server).value = up ? 1 : 0
     },
+    circuitState: (pool, state) => circuitState.labels(pool).set(state),
     forgetPool: (pool) => {
       for (const family of [upstreamDuration, attempts, backendUp]) family.remove({ pool })
+      circuitState.remove(pool)
     },
     render: Effect.promise(() => registry.metrics()).pipe(
       Effect.map((body) => ({ contentType: registry.contentType, body }))

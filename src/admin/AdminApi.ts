@@ -37,7 +37,8 @@ export interface AdminDeps {
 const json = (status: number, body: unknown): AdminResponse => ({ status, body })
 
 const authorized = (header: string | undefined, token: string): boolean => {
-  if (header === undefined || !header.startsWith("Bearer ")) return false
+  // the scheme is case-insensitive (RFC 9110 §11.1)
+  if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== "bearer ") return false
   const given = Buffer.from(header.slice(7))
   const expected = Buffer.from(token)
   return given.length === expected.length && timingSafeEqual(given, expected)

@@ -2,6 +2,7 @@
  * Rules the schema cannot express: references between entities (CONTRACT §2 "References must resolve") and
  * constraints between sibling keys. Pure functions from decoded config to problems; `Load` attaches files.
  */
+import { addressProblem, parseAddress } from "./Address.js"
 import * as Duration from "./Duration.js"
 import type {
   EntityConfig,
@@ -148,7 +149,30 @@ export const references = (
  * document's own, and `Load` passes the raw document's keys when some entities failed to decode, so a
  * reference to a broken entity is not also reported as undefined.
  */
+const WILDCARD = new Set(["", "0.0.0.0", "::"])
+
+/** Two listeners (or a listener and the admin API) on one port: the second could never bind. */
+export const ports = (config: Pick<SwitchyardConfig, "listeners" | "admin">): ReadonlyArray<PathProblem> => {
+  const bound: Array<{ readonly at: string; readonly host: string; readonly port: number }> = []
+  const problems: Array<PathProblem> = []
+  const addresses: Array<readonly [Path, string]> = Object.entries(config.listeners).map(([name, l]) => [["listeners", name, "address"], l.address])
+  if (config.admin.address !== null) addresses.push([["admin", "address"], config.admin.address])
+  for (const [path, address] of addresses) {
+    if (addressProblem(address) !== undefined) continue
+    const { host, port } = parseAddress(address)
+    if (port === 0) continue
+    const other = bound.find((b) => b.port === port && (b.host === host || WILDCARD.has(b.host) || WILDCARD.has(host)))
+    if (other !== undefined) {
+      problems.push({ path, message: `expected a port no other listener uses, found ${JSON.stringify(address)} (${other.at} has it)` })
+    } else {
+      bound.push({ at: path.join("."), host, port })
+    }
+  }
+  return problems
+}
+
 export const validate = (config: SwitchyardConfig, names: DefinedNames = namesOf(config)): ReadonlyArray<PathProblem> => [
+  ...ports(config),
   ...Object.entries(config.routes).flatMap(([name, r]) => route(name, r)),
   ...Object.entries(config.pools).flatMap(([name, p]) => pool(name, p)),
   ...Object.entries(config.middlewares).flatMap(([name, m]) => middleware(name, m)),

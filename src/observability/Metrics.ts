@@ -31,6 +31,8 @@ export class Metrics extends Context.Tag("switchyard/Metrics")<Metrics, {
   readonly configVersion: (version: number) => void
   /** `switchyard_backend_up{pool,server}` */
   readonly backendUp: (pool: string, server: string, up: boolean) => void
+  /** `switchyard_circuit_state{pool}`: 0 closed, 1 open, 2 half-open. */
+  readonly circuitState: (pool: string, state: 0 | 1 | 2) => void
   /** Removes the per-server series of a pool that is gone. */
   readonly forgetPool: (pool: string) => void
   /** The Prometheus text exposition. */
@@ -49,6 +51,7 @@ export const noop: Metrics["Type"] = {
   configReload: () => {},
   configVersion: () => {},
   backendUp: () => {},
+  circuitState: () => {},
   forgetPool: () => {},
   render: Effect.succeed({ contentType: "text/plain", body: "" })
 }

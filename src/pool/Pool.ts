@@ -82,6 +82,8 @@ export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, Conf
       // no health checking yet: a configured server counts as up
       metrics.backendUp(name, url.host, true)
     }
+    // no circuit breaker yet: the circuit is closed (as GET /pools says)
+    metrics.circuitState(name, 0)
     const balancer = LoadBalancer.make(config.loadBalancer, config.hashOn, servers)
     const pool: Pool = {
       name,

@@ -168,7 +168,11 @@ describe("AdminApi", () => {
         "switchyard_open_connections",
         "switchyard_requests_in_flight",
         "switchyard_config_reloads_total",
-        "switchyard_config_version"
+        "switchyard_config_version",
+        "switchyard_backend_up",
+        "switchyard_circuit_state",
+        "switchyard_retries_total",
+        "switchyard_ratelimited_total"
       ]) {
         assert.include(text, `# TYPE ${name} `, name)
       }
@@ -189,6 +193,10 @@ describe("AdminApi", () => {
       assert.isTrue(samples(text, "switchyard_requests_in_flight").some((l) => l.includes(`listener="web"`)), text)
       assert.include(text, `switchyard_config_reloads_total{result="applied"} 1`)
       assert.include(text, `switchyard_config_version 1`)
+      assert.include(text, `switchyard_backend_up{pool="app",server="${server}"} 1`)
+      assert.include(text, `switchyard_circuit_state{pool="app"} 0`)
+      assert.include(text, "# TYPE switchyard_retries_total counter")
+      assert.include(text, "# TYPE switchyard_ratelimited_total counter")
       // prom-client's default process metrics
       assert.include(text, "process_cpu_user_seconds_total")
       assert.include(text, "nodejs_eventloop_lag_seconds")
@@ -285,6 +293,9 @@ describe("AdminApi", () => {
         const status = yield* statusOf(`${proxy.admin}${endpoint.path}`, { method: endpoint.method, headers: good, ...(endpoint.body === undefined ? {} : { body: endpoint.body }) })
         assert.strictEqual(status, 200, `${endpoint.method} ${endpoint.path} with the token`)
       }
+      // the auth scheme is case-insensitive (RFC 9110 §11.1)
+      assert.strictEqual(yield* statusOf(`${proxy.admin}/config`, { headers: { authorization: "bearer s3cret" } }), 200)
+      assert.strictEqual(yield* statusOf(`${proxy.admin}/config`, { headers: { authorization: "BEARER s3cret" } }), 200)
     }))
 
   it.scopedLive("GET /pools lists every pool's circuit and servers", () =>

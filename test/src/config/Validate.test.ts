@@ -64,6 +64,34 @@ describe("Validate", () => {
       ])
     }))
 
+  it.effect("refuses two listeners, or a listener and the admin API, on one port", () =>
+    Effect.gen(function*() {
+      const routes = { api: { backends: [{ pool: "a" }] } }
+      const same = yield* Effect.flip(Load.decode({
+        listeners: { web: { address: "127.0.0.1:8080" }, other: { address: "127.0.0.1:8080" } },
+        pools,
+        routes
+      }, "switchyard.yaml"))
+      assert.deepStrictEqual(only(same.problems), [
+        "listeners.other.address",
+        `expected a port no other listener uses, found "127.0.0.1:8080" (listeners.web.address has it)`
+      ])
+      const admin = yield* Effect.flip(Load.decode({
+        listeners: { web: { address: "0.0.0.0:8080" } },
+        admin: { address: "127.0.0.1:8080" },
+        pools,
+        routes
+      }, "switchyard.yaml"))
+      assert.deepStrictEqual(only(admin.problems)[0], "admin.address")
+      // port 0 (any free port) twice, or one port on two different hosts, is fine
+      yield* Load.decode({
+        listeners: { a: { address: "127.0.0.1:0" }, b: { address: "127.0.0.1:0" }, c: { address: "127.0.0.2:8080" }, d: { address: "127.0.0.1:8080" } },
+        admin: { address: "127.0.0.1:0" },
+        pools,
+        routes
+      }, "switchyard.yaml")
+    }))
+
   it.effect("requires backend weights with a positive sum", () =>
     Effect.gen(function*() {
       const problems = yield* problemsOf({ routes: { api: { backends: [{ pool: "a", weight: 0 }, { pool: "b", weight: 0 }] } } })
