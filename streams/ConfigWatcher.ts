@@ -152,7 +152,7 @@ export const make = (options: WatcherOptions) =>
       Effect.gen(function*() {
         const decoded = merged.problems.length > 0
           ? yield* Effect.either(Effect.flatMap(Effect.either(Load.decode(merged.raw, merged.origin)), (result) =>
-            Effect.fail(new ConfigError({ problems: [...merged.problems, ...(result._tag === "Left" ? result.left.problems : [])] }))))
+            Effect.fail(new ConfigError({ problems: Load.withoutRepeats(merged.problems, result._tag === "Left" ? result.left.problems : []) }))))
           : yield* Effect.either(Load.decode(merged.raw, merged.origin))
         if (decoded._tag === "Left") return yield* Effect.fail(decoded.left)
         const applied = yield* Effect.either(options.apply(decoded.right))

@@ -18,7 +18,7 @@ import { emptyEntities, entitiesOf } from "../../streams/ConfigSource.js"
 export const read = (path: string, env: Load.Env): Effect.Effect<ConfigSnapshot> =>
   Effect.gen(function*() {
     const source = `file:${path}`
-    const { text, document: doc } = yield* Load.readDocument(path, env)
+    const { text, document: doc, problems } = yield* Load.readDocument(path, env)
     const revision = createHash("sha1").update(text).digest("hex")
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
       return yield* new ConfigError({ problems: [{ file: path, path: "", message: "expected a map of keys at the top of the document" }] })
@@ -27,7 +27,8 @@ export const read = (path: string, env: Load.Env): Effect.Effect<ConfigSnapshot>
       source,
       revision,
       entities: entitiesOf(doc as Record<string, unknown>),
-      problems: [],
+      // interpolation problems travel with the document, so they are reported with everything else in it
+      problems,
       document: doc as Record<string, unknown>
     } satisfies ConfigSnapshot
   }).pipe(

@@ -391,26 +391,39 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => {
  */
 export const interpolate = (raw: unknown, env: Env, file: string): Effect.Effect<unknown, ConfigError> =>
   Effect.suspend(() => {
-    const problems: Array<PathProblem> = []
-    const walk = (value: unknown, path: Path): unknown => {
-      if (typeof value === "string") {
-        const result = substitute(value, env)
-        for (const message of result.problems) problems.push({ path, message })
-        return result.value
-      }
-      if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i]))
-      if (isPlainObject(value)) {
-        const out: Record<string, unknown> = {}
-        for (const [key, item] of Object.entries(value)) {
-          Object.defineProperty(out, key, { value: walk(item, [...path, key]), enumerable: true, writable: true, configurable: true })
-        }
-        return out
-      }
-      return value
-    }
-    const out = walk(raw, [])
-    return problems.length === 0 ? Effect.succeed(out) : Effect.fail(configError(problems, file))
+    const result = interpolateReporting(raw, env, file)
+    return result.problems.length === 0 ? Effect.succeed(result.value) : Effect.fail(new ConfigError({ problems: result.problems }))
   })
+
+/**
+ * `interpolate` that never fails: the document with every reference it could resolve (the others left as
+ * written) and the problems, so that a caller can report them together with the rest of the document's.
+ */
+export const interpolateReporting = (
+  raw: unknown,
+  env: Env,
+  file: string
+): { readonly value: unknown; readonly problems: ReadonlyArray<ConfigProblem> } => {
+  const problems: Array<PathProblem> = []
+  const walk = (value: unknown, path: Path): unknown => {
+    if (typeof value === "string") {
+      const result = substitute(value, env)
+      for (const message of result.problems) problems.push({ path, message })
+      return result.problems.length === 0 ? result.value : value
+    }
+    if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i]))
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {}
+      for (const [key, item] of Object.entries(value)) {
+        Object.defineProperty(out, key, { value: walk(item, [...path, key]), enumerable: true, writable: true, configurable: true })
+      }
+      return out
+    }
+    return value
+  }
+  const value = walk(raw, [])
+  return { value, problems: problems.length === 0 ? [] : configError(problems, file).problems }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // decoding
@@ -509,11 +522,14 @@ export const decodeEntity = <K extends EntityKind>(
       : Effect.fail(configError(problems, origin))
   })
 
-/** Reads a configuration file: its text, and its document parsed by extension and interpolated from `env`. */
+/**
+ * Reads a configuration file: its text, and its document parsed by extension and interpolated from `env`.
+ * Fails when the file cannot be read or parsed; interpolation problems come with the document.
+ */
 export const readDocument = (
   path: string,
   env: Env = process.env
-): Effect.Effect<{ readonly text: string; readonly document: unknown }, ConfigError> =>
+): Effect.Effect<{ readonly text: string; readonly document: unknown; readonly problems: ReadonlyArray<ConfigProblem> }, ConfigError> =>
   Effect.gen(function*() {
     const format = yield* formatOf(path)
     // node:fs rather than @effect/platform's FileSystem: importing the platform package costs ~35 MiB of RSS
@@ -522,7 +538,8 @@ export const readDocument = (
       catch: (e) => documentError(path, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`)
     })
     const raw = yield* parseText(text, format, path)
-    return { text, document: yield* interpolate(raw, env, path) }
+    const { value, problems } = interpolateReporting(raw, env, path)
+    return { text, document: value, problems }
   })
 
 /** Reads, parses, interpolates (from `env`) and decodes a configuration file. */
@@ -530,4 +547,14 @@ export const loadFile = (
   path: string,
   env: Env = process.env
 ): Effect.Effect<SwitchyardConfig, ConfigError> =>
-  Effect.flatMap(readDocument(path, env), ({ document }) => decode(document, path))
+  Effect.flatMap(readDocument(path, env), ({ document, problems }) => {
+    if (problems.length === 0) return decode(document, path)
+    return Effect.flatMap(Effect.either(decode(document, path)), (decoded) =>
+      Effect.fail(new ConfigError({ problems: withoutRepeats(problems, decoded._tag === "Left" ? decoded.left.problems : []) })))
+  })
+
+/** `first`, then the problems of `rest` at a file and path `first` has not reported. */
+export const withoutRepeats = (first: ReadonlyArray<ConfigProblem>, rest: ReadonlyArray<ConfigProblem>): ReadonlyArray<ConfigProblem> => {
+  const reported = new Set(first.map((p) => `${p.file}\0${p.path}`))
+  return [...first, ...rest.filter((p) => !reported.has(`${p.file}\0${p.path}`))]
+}

@@ -135,6 +135,13 @@ describe("Load", () => {
         assert.include(find(problems, "listeners.web.address").message, "environment variable PORT is not set")
         assert.include(find(problems, "pools.app.servers[0].url").message, "APP_HOST")
       }))
+
+    it.effect("reports missing variables together with the document's other problems, once per key", () =>
+      Effect.gen(function*() {
+        const problems = yield* problemsOf(loadFile("interpolated.yaml", { SUFFIX: "x", API_TIMEOUT: "soon" }))
+        assert.deepStrictEqual(problems.map((p) => p.path), ["listeners.web.address", "pools.app.servers[0].url", "routes.api.timeout"])
+        assert.include(find(problems, "routes.api.timeout").message, `found "soon"`)
+      }))
   })
 
   describe("parseText", () => {
