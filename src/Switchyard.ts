@@ -129,8 +129,10 @@ export const make = (
         return version
       })).pipe(Effect.provide(context))
 
+    let stopping = false
     yield* Effect.addFinalizer(() =>
-      Effect.forEach(listeners.values(), closeListener, { concurrency: "unbounded", discard: true }).pipe(
+      Effect.sync(() => (stopping = true)).pipe(
+        Effect.zipRight(Effect.forEach(listeners.values(), closeListener, { concurrency: "unbounded", discard: true })),
         Effect.zipRight(Effect.sync(() => listeners.clear()))
       )
     )
@@ -141,7 +143,7 @@ export const make = (
 
     const ready = () => {
       const current = active.current
-      if (current === undefined) return false
+      if (current === undefined || stopping) return false
       for (const name of Object.keys(current.config.listeners)) if (!listeners.has(name)) return false
       return true
     }

@@ -3,7 +3,7 @@
  * (`ConfigWatcher`, merging every source), and the admin API with the config plane's write endpoints.
  * Written against ports; `src/Main.ts` chooses the sources' adapters.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, ExecutionStrategy, Scope } from "effect"
 import * as AdminApi from "../src/admin/AdminApi.js"
 import type * as Load from "../src/config/Load.js"
 import type { SwitchyardConfig } from "../src/config/Schema.js"
@@ -33,6 +33,9 @@ export const make = (
   env: Load.Env
 ): Effect.Effect<Gateway, ListenError, Upstream | Metrics | AccessLog | Events | Scope.Scope> =>
   Effect.gen(function*() {
+    // The admin API is the last thing to close: while the listeners drain, /healthz still answers and
+    // /readyz says 503 (what a load balancer's health check needs to take the instance out).
+    const adminScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const core = yield* Core.make(initial)
     const plane = yield* ConfigWatcher.make({ sources, env, apply: core.apply })
     let admin: Core.ListenerAddress | undefined
@@ -44,7 +47,7 @@ export const make = (
         token: initial.admin.token,
         metricsEnabled: initial.observability.metrics.enabled,
         routes
-      })
+      }).pipe(Scope.extend(adminScope))
       admin = { host: bound.host, port: bound.port, url: Core.urlOf(bound.host, bound.port) }
     }
     yield* Effect.logInfo("switchyard started").pipe(

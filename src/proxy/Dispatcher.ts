@@ -169,7 +169,8 @@ export const make = (deps: DispatcherDeps) => {
           client,
           status: aborted && !res.headersSent ? 499 : status,
           durationMs: Math.round(durationMs * 1000) / 1000,
-          error: error ?? (aborted ? (res.headersSent ? "aborted" : "client_closed") : undefined)
+          // a connection cut by the end of a drain is the proxy's doing, not the client's
+          error: error ?? (aborted ? (listener.draining ? "shutdown" : res.headersSent ? "aborted" : "client_closed") : undefined)
         })
       }
       if (--listener.active === 0 && listener.onIdle !== undefined) listener.onIdle()

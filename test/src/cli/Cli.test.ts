@@ -501,6 +501,9 @@ pools:
           p.child.kill(signal)
           // while the request drains, the listener no longer accepts
           yield* eventually("the listener to stop accepting", refused(port), "600 millis")
+          // the admin API outlives the drain: alive, and not ready (load balancers take the instance out)
+          assert.strictEqual((yield* probe(`http://127.0.0.1:${admin}/healthz`)).status, 200)
+          assert.strictEqual((yield* probe(`http://127.0.0.1:${admin}/readyz`)).status, 503)
           const reply = yield* Fiber.join(inFlight)
           assert.strictEqual(reply.status, 200)
           assert.strictEqual(reply.text, "done")
