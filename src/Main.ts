@@ -111,15 +111,7 @@ export const loadFile = (file: string): Effect.Effect<SwitchyardConfig, ConfigEr
   Effect.gen(function*() {
     const snapshot = yield* FileConfigSource.read(resolve(file), env)
     const merged = ConfigWatcher.merge(snapshot, [], env)
-    if (merged.problems.length > 0) {
-      // interpolation and override problems, and with them what the rest of the document has (every
-      // problem at once, as the config plane reports a reload)
-      const decoded = yield* Effect.either(Load.decode(merged.raw, merged.origin))
-      return yield* new ConfigErrorClass({
-        problems: Load.withoutRepeats(merged.problems, decoded._tag === "Left" ? decoded.left.problems : [])
-      })
-    }
-    const config = yield* Load.decode(merged.raw, merged.origin)
+    const config = yield* Load.decodeAfter(merged.raw, merged.origin, merged.problems)
     yield* readableFiles(config, merged.origin)
     return config
   })

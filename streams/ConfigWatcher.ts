@@ -150,12 +150,8 @@ export const make = (options: WatcherOptions) =>
     /** Decodes and applies `merged`; fails with the problems when it is invalid. */
     const attempt = (merged: Merged, sources: ReadonlyArray<string>) =>
       Effect.gen(function*() {
-        const decoded = merged.problems.length > 0
-          ? yield* Effect.either(Effect.flatMap(Effect.either(Load.decode(merged.raw, merged.origin)), (result) =>
-            Effect.fail(new ConfigError({ problems: Load.withoutRepeats(merged.problems, result._tag === "Left" ? result.left.problems : []) }))))
-          : yield* Effect.either(Load.decode(merged.raw, merged.origin))
-        if (decoded._tag === "Left") return yield* Effect.fail(decoded.left)
-        const applied = yield* Effect.either(options.apply(decoded.right))
+        const decoded = yield* Load.decodeAfter(merged.raw, merged.origin, merged.problems)
+        const applied = yield* Effect.either(options.apply(decoded))
         if (applied._tag === "Left") {
           const cause = applied.left
           return yield* Effect.fail(cause instanceof ConfigError ? cause : new ConfigError({

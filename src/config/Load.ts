@@ -547,14 +547,24 @@ export const loadFile = (
   path: string,
   env: Env = process.env
 ): Effect.Effect<SwitchyardConfig, ConfigError> =>
-  Effect.flatMap(readDocument(path, env), ({ document, problems }) => {
-    if (problems.length === 0) return decode(document, path)
-    return Effect.flatMap(Effect.either(decode(document, path)), (decoded) =>
-      Effect.fail(new ConfigError({ problems: withoutRepeats(problems, decoded._tag === "Left" ? decoded.left.problems : []) })))
-  })
+  Effect.flatMap(readDocument(path, env), ({ document, problems }) => decodeAfter(document, path, problems))
 
-/** `first`, then the problems of `rest` at a file and path `first` has not reported. */
-export const withoutRepeats = (first: ReadonlyArray<ConfigProblem>, rest: ReadonlyArray<ConfigProblem>): ReadonlyArray<ConfigProblem> => {
-  const reported = new Set(first.map((p) => `${p.file}\0${p.path}`))
-  return [...first, ...rest.filter((p) => !reported.has(`${p.file}\0${p.path}`))]
+/**
+ * `decode`, after `earlier` problems (interpolation, environment overrides) were found in the document:
+ * fails with them and the document's own, one per file and key path (every problem at once).
+ */
+export const decodeAfter = (
+  raw: unknown,
+  origin: Origin,
+  earlier: ReadonlyArray<ConfigProblem>
+): Effect.Effect<SwitchyardConfig, ConfigError> => {
+  if (earlier.length === 0) return decode(raw, origin)
+  const reported = new Set(earlier.map((p) => `${p.file}\0${p.path}`))
+  return Effect.flatMap(Effect.either(decode(raw, origin)), (decoded) =>
+    Effect.fail(new ConfigError({
+      problems: [
+        ...earlier,
+        ...(decoded._tag === "Left" ? decoded.left.problems.filter((p) => !reported.has(`${p.file}\0${p.path}`)) : [])
+      ]
+    })))
 }

@@ -144,11 +144,6 @@ export const references = (
   return problems
 }
 
-/**
- * Every rule over a decoded document. `names` are the names references may use; they default to the
- * document's own, and `Load` passes the raw document's keys when some entities failed to decode, so a
- * reference to a broken entity is not also reported as undefined.
- */
 const WILDCARD = new Set(["", "0.0.0.0", "::"])
 
 /** Two listeners (or a listener and the admin API) on one port: the second could never bind. */
@@ -171,6 +166,11 @@ export const ports = (config: Pick<SwitchyardConfig, "listeners" | "admin">): Re
   return problems
 }
 
+/**
+ * Every rule over a decoded document. `names` are the names references may use; they default to the
+ * document's own, and `Load` passes the raw document's keys when some entities failed to decode, so a
+ * reference to a broken entity is not also reported as undefined.
+ */
 export const validate = (config: SwitchyardConfig, names: DefinedNames = namesOf(config)): ReadonlyArray<PathProblem> => [
   ...ports(config),
   ...Object.entries(config.routes).flatMap(([name, r]) => route(name, r)),

@@ -39,6 +39,8 @@ export interface PickContext {
 export interface LoadBalancer<S extends BalancedServer> {
   /** The server for this request, or `undefined` when no server is available. */
   readonly pick: (context: PickContext) => S | undefined
+  /** Whether `pick` can return a server now: one with a positive weight is available. */
+  readonly hasAvailable: () => boolean
 }
 
 /** True when `hashOn` is `client-ip`, `path`, `header:NAME`, `cookie:NAME` or `query:NAME` (for config validation). */
@@ -85,6 +87,13 @@ export const make = <S extends BalancedServer>(
 
   const eligible = (i: number): boolean => weights[i]! > 0 && list[i]!.available
 
+  // the servers that can ever be picked, found once; availability is read live
+  const pickable = list.filter((_, i) => weights[i]! > 0)
+  const hasAvailable = (): boolean => {
+    for (let i = 0; i < pickable.length; i++) if (pickable[i]!.available) return true
+    return false
+  }
+
   // Math.min guards against a `random` that returns 1
   const below = (bound: number): number => Math.min(bound - 1, Math.floor(random() * bound))
 
@@ -121,136 +130,139 @@ export const make = <S extends BalancedServer>(
     return list[last]
   }
 
-  switch (algorithm) {
-    case "round-robin": {
-      let cursor = 0
-      return {
-        pick: () => {
-          for (let step = 0; step < size; step++) {
-            const i = cursor
-            cursor = cursor + 1 === size ? 0 : cursor + 1
-            if (eligible(i)) return list[i]
+  const picker = ((): Pick<LoadBalancer<S>, "pick"> => {
+    switch (algorithm) {
+      case "round-robin": {
+        let cursor = 0
+        return {
+          pick: () => {
+            for (let step = 0; step < size; step++) {
+              const i = cursor
+              cursor = cursor + 1 === size ? 0 : cursor + 1
+              if (eligible(i)) return list[i]
+            }
+            return undefined
           }
-          return undefined
         }
       }
-    }
 
-    case "weighted-round-robin": {
-      const rotation = SmoothWeighted.make(list.map((server) => ({ value: server, weight: server.weight })))
-      const isAvailable = (server: S): boolean => server.available
-      return { pick: () => rotation.next(isAvailable) }
-    }
+      case "weighted-round-robin": {
+        const rotation = SmoothWeighted.make(list.map((server) => ({ value: server, weight: server.weight })))
+        const isAvailable = (server: S): boolean => server.available
+        return { pick: () => rotation.next(isAvailable) }
+      }
 
-    case "least-connections": {
-      // The scan starts where the last pick left off, so equally loaded servers take turns.
-      let cursor = 0
-      return {
-        pick: () => {
-          // a/w < b/v is compared as a·v < b·w: exact for integer loads and weights, and no division
-          let best = -1
-          let bestActive = 0
-          let bestWeight = 1
-          let i = cursor
-          for (let step = 0; step < size; step++) {
-            const weight = weights[i]!
-            if (weight > 0) {
-              const server = list[i]!
-              if (server.available) {
-                const active = server.activeRequests
-                if (best === -1 || active * bestWeight < bestActive * weight) {
-                  best = i
-                  bestActive = active
-                  bestWeight = weight
+      case "least-connections": {
+        // The scan starts where the last pick left off, so equally loaded servers take turns.
+        let cursor = 0
+        return {
+          pick: () => {
+            // a/w < b/v is compared as a·v < b·w: exact for integer loads and weights, and no division
+            let best = -1
+            let bestActive = 0
+            let bestWeight = 1
+            let i = cursor
+            for (let step = 0; step < size; step++) {
+              const weight = weights[i]!
+              if (weight > 0) {
+                const server = list[i]!
+                if (server.available) {
+                  const active = server.activeRequests
+                  if (best === -1 || active * bestWeight < bestActive * weight) {
+                    best = i
+                    bestActive = active
+                    bestWeight = weight
+                  }
                 }
               }
+              i = i + 1 === size ? 0 : i + 1
             }
-            i = i + 1 === size ? 0 : i + 1
+            if (best === -1) return undefined
+            cursor = best + 1 === size ? 0 : best + 1
+            return list[best]
           }
-          if (best === -1) return undefined
-          cursor = best + 1 === size ? 0 : best + 1
-          return list[best]
         }
       }
-    }
 
-    case "power-of-two": {
-      const better = (a: number, b: number): S => {
-        const loadA = list[a]!.activeRequests
-        const loadB = list[b]!.activeRequests
-        if (loadA < loadB) return list[a]!
-        if (loadB < loadA) return list[b]!
-        return random() < 0.5 ? list[a]! : list[b]!
-      }
-      return {
-        pick: () => {
-          if (size === 0) return undefined
-          if (size >= 2) {
-            // fast path: a distinct pair drawn among all servers, kept when both are available
-            const a = below(size)
-            let b = below(size - 1)
-            if (b >= a) b++
-            if (eligible(a) && eligible(b)) return better(a, b)
+      case "power-of-two": {
+        const better = (a: number, b: number): S => {
+          const loadA = list[a]!.activeRequests
+          const loadB = list[b]!.activeRequests
+          if (loadA < loadB) return list[a]!
+          if (loadB < loadA) return list[b]!
+          return random() < 0.5 ? list[a]! : list[b]!
+        }
+        return {
+          pick: () => {
+            if (size === 0) return undefined
+            if (size >= 2) {
+              // fast path: a distinct pair drawn among all servers, kept when both are available
+              const a = below(size)
+              let b = below(size - 1)
+              if (b >= a) b++
+              if (eligible(a) && eligible(b)) return better(a, b)
+            }
+            let count = 0
+            for (let i = 0; i < size; i++) if (eligible(i)) count++
+            if (count === 0) return undefined
+            if (count === 1) {
+              for (let i = 0; i < size; i++) if (eligible(i)) return list[i]
+            }
+            const first = below(count)
+            let second = below(count - 1)
+            if (second >= first) second++
+            let a = -1
+            let b = -1
+            for (let i = 0, rank = 0; i < size; i++) {
+              if (!eligible(i)) continue
+              if (rank === first) a = i
+              else if (rank === second) b = i
+              rank++
+            }
+            return better(a, b)
           }
-          let count = 0
-          for (let i = 0; i < size; i++) if (eligible(i)) count++
-          if (count === 0) return undefined
-          if (count === 1) {
-            for (let i = 0; i < size; i++) if (eligible(i)) return list[i]
-          }
-          const first = below(count)
-          let second = below(count - 1)
-          if (second >= first) second++
-          let a = -1
-          let b = -1
-          for (let i = 0, rank = 0; i < size; i++) {
-            if (!eligible(i)) continue
-            if (rank === first) a = i
-            else if (rank === second) b = i
-            rank++
-          }
-          return better(a, b)
         }
       }
-    }
 
-    case "random":
-      return { pick: pickRandom }
+      case "random":
+        return { pick: pickRandom }
 
-    case "consistent-hash": {
-      // a pool without hashOn hashes on the client address
-      const parsed = HashKey.parse(typeof hashOn === "string" && hashOn !== "" ? hashOn : "client-ip")
-      if (parsed === undefined) {
-        throw new Error(
-          `Invalid hashOn "${hashOn}": expected client-ip, path, header:NAME, cookie:NAME or query:NAME`
-        )
-      }
-      const keyOf = HashKey.extractor(parsed)
-      const ring = Ring.build(identities(list), weights)
-      const points = ring.points.length
-      const owners = ring.owners
-      return {
-        pick: (context) => {
-          const key = keyOf(context)
-          if (key === undefined || points === 0) return pickRandom()
-          let at = Ring.locate(ring, murmur3(key))
-          const owner = owners[at]!
-          if (list[owner]!.available) return list[owner]
-          // Walk clockwise to the next available server: the same one for every key of this arc, and
-          // the key returns to its owner once that server is available again.
-          for (let step = 1; step < points; step++) {
-            at = at + 1 === points ? 0 : at + 1
-            const next = owners[at]!
-            if (next !== owner && list[next]!.available) return list[next]
+      case "consistent-hash": {
+        // a pool without hashOn hashes on the client address
+        const parsed = HashKey.parse(typeof hashOn === "string" && hashOn !== "" ? hashOn : "client-ip")
+        if (parsed === undefined) {
+          throw new Error(
+            `Invalid hashOn "${hashOn}": expected client-ip, path, header:NAME, cookie:NAME or query:NAME`
+          )
+        }
+        const keyOf = HashKey.extractor(parsed)
+        const ring = Ring.build(identities(list), weights)
+        const points = ring.points.length
+        const owners = ring.owners
+        return {
+          pick: (context) => {
+            const key = keyOf(context)
+            if (key === undefined || points === 0) return pickRandom()
+            let at = Ring.locate(ring, murmur3(key))
+            const owner = owners[at]!
+            if (list[owner]!.available) return list[owner]
+            // Walk clockwise to the next available server: the same one for every key of this arc, and
+            // the key returns to its owner once that server is available again.
+            for (let step = 1; step < points; step++) {
+              at = at + 1 === points ? 0 : at + 1
+              const next = owners[at]!
+              if (next !== owner && list[next]!.available) return list[next]
+            }
+            return undefined
           }
-          return undefined
         }
       }
-    }
 
-    default:
-      throw new Error(`Unknown load-balancing algorithm "${algorithm as string}"`)
-  }
+      default:
+        throw new Error(`Unknown load-balancing algorithm "${algorithm as string}"`)
+    }
+  })()
+  return { pick: picker.pick, hasAvailable }
 }
 
 /** A server's ring identity: its string `key` when it has one (duplicates numbered), else its index. */

@@ -90,14 +90,7 @@ export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, Conf
       definition: canonical(config),
       servers,
       pick: balancer.pick,
-      // what `pick` can return: an available server with a positive weight (weight 0 drains a server)
-      hasAvailable: () => {
-        for (let i = 0; i < servers.length; i++) {
-          const server = servers[i]!
-          if (server.available && server.weight > 0) return true
-        }
-        return false
-      },
+      hasAvailable: balancer.hasAvailable,
       inFlight: 0
     }
     return pool

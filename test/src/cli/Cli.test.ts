@@ -174,6 +174,21 @@ const serve = (args: ReadonlyArray<string>, admin: number, env: Record<string, s
     return p
   })
 
+/** Backend "a", a config routing to it on free ports (`edit` may change the YAML), and the CLI serving it. */
+const serveBackend = (
+  options: { readonly args?: ReadonlyArray<string>; readonly env?: Record<string, string>; readonly edit?: (yaml: string) => string } = {}
+) =>
+  Effect.gen(function*() {
+    const backend = yield* Backends.make("a")
+    const dir = yield* tempDir
+    const port = yield* freePort
+    const admin = yield* freePort
+    const yaml = yamlConfig({ port, admin, pool: backend.url })
+    const file = yield* write(dir, "serve.yaml", options.edit === undefined ? yaml : options.edit(yaml))
+    const p = yield* serve([...(options.args ?? []), "--config", file], admin, options.env)
+    return { backend, port, admin, p }
+  })
+
 const jsonLines = (text: string): Array<Record<string, unknown>> =>
   text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as Record<string, unknown>)
 
@@ -356,12 +371,7 @@ pools:
 
     it.scopedLive("writes an access line per request, keep-alive requests with bodies included, and keeps serving", () =>
       Effect.gen(function*() {
-        const backend = yield* Backends.make("a")
-        const dir = yield* tempDir
-        const port = yield* freePort
-        const admin = yield* freePort
-        const file = yield* write(dir, "access.yaml", yamlConfig({ port, admin, pool: backend.url }))
-        const p = yield* serve(["--config", file], admin)
+        const { port, p } = yield* serveBackend()
         // undici's pooled keep-alive connection: Node detaches req.socket before such a response's 'close'
         for (let i = 0; i < 3; i++) {
           const reply = yield* request(`http://127.0.0.1:${port}/up/${i}`, { method: "POST", body: `body ${i}` })
@@ -386,16 +396,7 @@ pools:
 
     it.scopedLive("loading the program does not size V8's young generation (src/cli/V8Flags.ts)", () =>
       Effect.gen(function*() {
-        const backend = yield* Backends.make("a")
-        const dir = yield* tempDir
-        const port = yield* freePort
-        const admin = yield* freePort
-        const file = yield* write(
-          dir,
-          "young.yaml",
-          yamlConfig({ port, admin, pool: backend.url }).replace("metrics: { enabled: false }", "metrics: { enabled: true }")
-        )
-        yield* serve(["--config", file], admin)
+        const { admin } = yield* serveBackend({ edit: (yaml) => yaml.replace("metrics: { enabled: false }", "metrics: { enabled: true }") })
         const metrics = yield* probe(`http://127.0.0.1:${admin}/metrics`)
         const line = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)$/m.exec(metrics.text)
         assert.isNotNull(line, metrics.text.slice(0, 2000))
@@ -405,12 +406,7 @@ pools:
 
     it.scopedLive("applies environment overrides, visible in the admin GET /config", () =>
       Effect.gen(function*() {
-        const backend = yield* Backends.make("a")
-        const dir = yield* tempDir
-        const port = yield* freePort
-        const admin = yield* freePort
-        const file = yield* write(dir, "env.yaml", yamlConfig({ port, admin, pool: backend.url }))
-        yield* serve(["run", "--config", file], admin, { SWITCHYARD__routes__r__timeout: "5s" })
+        const { admin } = yield* serveBackend({ args: ["run"], env: { SWITCHYARD__routes__r__timeout: "5s" } })
         const config = yield* request(`http://127.0.0.1:${admin}/config`)
         assert.strictEqual(config.status, 200)
         assert.strictEqual(config.json.config.routes.r.timeout, 5000)

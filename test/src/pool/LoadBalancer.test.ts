@@ -47,6 +47,18 @@ const byClient = (ip: string) => context({ clientAddress: ip })
 const keysOf = (count: number) => Array.from({ length: count }, (_, i) => `client-${i}`)
 
 describe("LoadBalancer", () => {
+  it("hasAvailable is whether pick can return a server, for every algorithm", () => {
+    for (const algorithm of LoadBalancer.algorithms) {
+      const list = [server("drained", { weight: 0 }), server("up")]
+      const balancer = LoadBalancer.make(algorithm, "", list)
+      assert.isTrue(balancer.hasAvailable(), algorithm)
+      assert.strictEqual(balancer.pick(context())?.key, "up", algorithm)
+      list[1]!.available = false
+      assert.isFalse(balancer.hasAvailable(), algorithm)
+      assert.isUndefined(balancer.pick(context()), algorithm)
+    }
+  })
+
   describe("round-robin", () => {
     it("rotates strictly over the servers", () => {
       const balancer = LoadBalancer.make("round-robin", "", servers(3))
