@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
 import { dirname, join } from "node:path"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-if (!existsSync(join(root, "dist/src/cli/Cli.js"))) {
+if (!existsSync(join(root, "dist/cli/switchyard.js"))) {
   console.error("dist/ is missing: run `npm install` (it builds) or `npm run build` first")
   process.exit(1)
 }
@@ -38,4 +38,4 @@ process.argv = [process.argv[0], "switchyard", "--config", config]
 // what bin/switchyard.js does: V8 flags before the program loads
 const { starting } = await import(join(root, "dist/src/cli/V8Flags.js"))
 starting()
-await import(join(root, "dist/src/cli/Cli.js"))
+await import(join(root, "dist/cli/switchyard.js"))

@@ -3,7 +3,13 @@
  * prom-client, pino and the configuration sources' clients, and exposes the programmatic API
  * (`Switchyard.layer`, `Switchyard.start`) and the CLI's `run`.
  */
-import { Cause, Context, Effect, Exit, Layer, RuntimeFlags, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as Scope from "effect/Scope"
 import * as FileConfigSource from "../adapters/file/FileConfigSource.js"
 import * as PinoLogger from "../adapters/pino/PinoLogger.js"
 import * as PromMetrics from "../adapters/prometheus/PromMetrics.js"

@@ -7,7 +7,9 @@
  * compiled snapshot in one assignment, then bind/drain listeners that were added/removed/changed and
  * retire pools that are gone. Any failure before the swap leaves the running config untouched.
  */
-import { Effect, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { compile } from "./config/Compile.js"
 import type { ConfigError } from "./config/ConfigError.js"
 import type { ListenerConfig, SwitchyardConfig } from "./config/Schema.js"

@@ -3,7 +3,9 @@
  * `PUT|DELETE /config/{routes|pools|middlewares}/{name}` change the admin layer through the config plane
  * (invalid → 400 with every problem, nothing changes); `GET /events` is a `text/event-stream` of events.
  */
-import { Effect, PubSub, Queue } from "effect"
+import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { parse } from "yaml"
 import type { AdminResponse, AdminRoute } from "../src/admin/AdminApi.js"

@@ -4,7 +4,9 @@
  * event or a deletion made while disconnected is still reflected in the next snapshot (Traefik kv.go,
  * cilium's re-list on compaction).
  */
-import { Context, Data, type Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Stream from "effect/Stream"
 import type { ConfigProblem } from "../src/config/ConfigError.js"
 
 /** The dynamic entities a layer may hold, keyed by kind and then by name. Values are undecoded. */

@@ -9,7 +9,10 @@
  * Admin writes go through the same merge and validation synchronously, so `PUT /config/...` can answer
  * 400 with the problems and change nothing.
  */
-import { Cause, Effect, Queue, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { ConfigError, type ConfigProblem } from "../src/config/ConfigError.js"
 import * as Env from "../src/config/Env.js"
 import * as Load from "../src/config/Load.js"

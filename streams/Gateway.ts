@@ -3,7 +3,9 @@
  * (`ConfigWatcher`, merging every source), and the admin API with the config plane's write endpoints.
  * Written against ports; `src/Main.ts` chooses the sources' adapters.
  */
-import { Effect, ExecutionStrategy, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Scope from "effect/Scope"
 import * as AdminApi from "../src/admin/AdminApi.js"
 import type * as Load from "../src/config/Load.js"
 import type { SwitchyardConfig } from "../src/config/Schema.js"

@@ -3,7 +3,8 @@
  * the document, which then goes through the same merge and validation as a file edit; `handle.reload(doc)`
  * also hands the snapshot to the config plane directly (`ConfigPlane.submit`) to answer with the outcome.
  */
-import { Effect, SubscriptionRef } from "effect"
+import * as Effect from "effect/Effect"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import { canonical } from "../src/config/Canonical.js"
 import { type ConfigSnapshot, type ConfigSource, entitiesOf } from "./ConfigSource.js"
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 
 const root = join(import.meta.dirname, "..")
-const SDKS = /^(undici|etcd3|consul|pino|pino-pretty|prom-client|rxjs|ioredis|redis|@opentelemetry\/.*)$/
+const SDKS = /^(undici|etcd3|consul|pino|pino-pretty|prom-client|rxjs|ioredis|redis|@opentelemetry\/[^/]+)(\/.*)?$/
 
 const files = (dir: string): Array<string> =>
   readdirSync(join(root, dir)).flatMap((name) => {
@@ -46,8 +46,15 @@ describe("Architecture", () => {
     assert.deepStrictEqual(violations, [])
   })
 
+  it("imports Effect's modules by path, never the \"effect\" barrel (it evaluates all of Effect: ≈5 MiB resident in a program that embeds the library)", () => {
+    const barrel = [...files("src"), ...files("streams"), ...files("adapters")].filter((file) => importsOf(file).includes("effect"))
+    assert.deepStrictEqual(barrel, [])
+  })
+
   it("finds the imports it checks (the scanner is not vacuous)", () => {
     assert.include(importsOf("src/Main.ts"), "../adapters/undici/UndiciUpstream.js")
+    assert.include(importsOf("src/Main.ts"), "effect/Effect")
+    assert.isTrue(SDKS.test("undici/lib/dispatcher/pool.js"))
     assert.isAbove(files("src").length, 10)
   })
 })

@@ -28,7 +28,15 @@
  * exactly that. `ctx.emit("cancel")` aborts the request (documented in its README).
  */
 import Consul from "consul"
-import { Clock, Deferred, Duration, Effect, Either, Option, Schedule, type Scope, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { EventEmitter } from "node:events"
 import type { IncomingMessage } from "node:http"
 import type { ConfigProblem } from "../../src/config/ConfigError.js"

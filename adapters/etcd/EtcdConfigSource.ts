@@ -30,7 +30,16 @@
  * - Snapshots whose revision and content equal the previous one are not emitted (a reconnection to an
  *   unchanged store re-reads the same revision).
  */
-import { Deferred, Duration, Effect, Exit, Queue, Random, Ref, Schedule, type Scope, Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import {
   Etcd3,
   EtcdAuthenticationFailedError,

@@ -4,7 +4,9 @@
  * the old one (a watch on the old inode would go quiet). A slow stat poll backs the watch up on file
  * systems where events are lost. A snapshot is emitted only when the content changed (SHA-1).
  */
-import { Effect, Schedule, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import { watch } from "node:fs"
 import { stat } from "node:fs/promises"

@@ -2,7 +2,13 @@
  * Logs as JSON lines on stdout through pino (CONTRACT §1): Effect's logger for the control plane, and the
  * `AccessLog` port for one line per request. `format: pretty` goes through pino-pretty for humans.
  */
-import { Effect, HashMap, Layer, List, Logger, LogLevel, Cause } from "effect"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as List from "effect/List"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Cause from "effect/Cause"
 import pino from "pino"
 import { AccessLog } from "../../src/observability/AccessLog.js"
 

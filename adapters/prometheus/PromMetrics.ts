@@ -6,7 +6,8 @@
  * The per-request series are `internal/series.ts` families (plain number writes, rendered by prom-client
  * at scrape time); the cold ones (reloads, version) and the default process metrics are prom-client's.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Prom from "prom-client"
 import { Metrics, type Gauge as GaugePort, type RequestRecorder } from "../../src/observability/Metrics.js"
 import * as Series from "./internal/series.js"

@@ -8,8 +8,10 @@
  * `Keep-Alive: timeout=` (undici's `keepAliveTimeoutThreshold`), which avoids most of the keep-alive race
  * of HOSTILE-INPUTS §4.2.
  */
-import { Effect, Layer } from "effect"
-import { Pool } from "undici"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import undiciRequest from "undici/lib/api/api-request.js"
+import Pool from "undici/lib/dispatcher/pool.js"
 import type { ProxyResponse } from "../../src/proxy/Message.js"
 import { UpstreamError } from "../../src/proxy/ProxyError.js"
 import {
@@ -128,7 +130,7 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
       if (body === undefined || body.readableEnded) armHeadersTimeout(signal, ms)
       else body.once("end", () => armHeadersTimeout(signal, ms))
     }
-    pool.request({
+    undiciRequest.call(pool, {
       method: request.method as "GET",
       path: request.path,
       headers: request.headers as Record<string, string>,

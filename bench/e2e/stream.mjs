@@ -16,7 +16,7 @@ function* generate(total) {
   }
 }
 
-const upload = ({ port, bytes, timeoutMs }) =>
+export const upload = ({ port, bytes, timeoutMs }) =>
   new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const req = http.request({
@@ -52,7 +52,7 @@ const upload = ({ port, bytes, timeoutMs }) =>
     })
   })
 
-const download = ({ port, bytes, timeoutMs }) =>
+export const download = ({ port, bytes, timeoutMs }) =>
   new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const req = http.get({

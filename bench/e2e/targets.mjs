@@ -9,7 +9,7 @@ import { forkServer, freePort, sleep, tail, track } from "./procs.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const ROOT = path.resolve(here, "../..")
-export const SWITCHYARD_CLI = path.join(ROOT, "dist/src/cli/Cli.js")
+export const SWITCHYARD_CLI = path.join(ROOT, "dist/cli/switchyard.js")
 export const SWITCHYARD_BIN = path.join(ROOT, "bin/switchyard.js")
 
 /** The request every target gets under load. */

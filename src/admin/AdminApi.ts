@@ -2,7 +2,9 @@
  * The admin API (CONTRACT §5) on its own listener, never on a data-plane port. When `admin.token` is set,
  * every endpoint but `/healthz` needs `Authorization: Bearer <token>`.
  */
-import { Effect, Runtime, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import { timingSafeEqual } from "node:crypto"
 import * as http from "node:http"
 import type { ActiveConfigState } from "../proxy/ActiveConfig.js"

@@ -4,9 +4,11 @@
  * `shutdownTimeout`), pools close, and the process exits 0.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { ConfigError, format } from "../config/ConfigError.js"
 import { loadFile, runFile } from "../Main.js"
+import * as Scavenger from "./Scavenger.js"
 import * as V8Flags from "./V8Flags.js"
 
 const USAGE = `usage:
@@ -66,7 +68,11 @@ const main = Effect.gen(function*() {
     return
   }
   const file = args.config
-  yield* runFile(file, Effect.sync(V8Flags.serving)).pipe(
+  const serving = Effect.sync(() => {
+    V8Flags.serving()
+    Scavenger.startForProcess() // for the life of the process: it never keeps it alive
+  })
+  yield* runFile(file, serving).pipe(
     Effect.catchAll((error) =>
       Effect.sync(() => {
         // humans read stderr; log collectors read the JSON lines on stdout

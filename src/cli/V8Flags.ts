@@ -15,20 +15,37 @@
  * proxy. Kept at 1 MiB while loading, the young generation is then sized by traffic: it grows again under
  * load (requests' survivors), and stays small for a sidecar that idles or streams (bench/README.md, "Memory").
  *
- * Neither flag can go in NODE_OPTIONS (Node refuses them there); V8 reads both when it allocates or
- * grows, so setting them at run time takes effect. Programs that embed Switchyard can start Node with
+ * `--no-wasm-dynamic-tiering --no-wasm-tier-up` (both phases): undici parses HTTP/1.1 with llhttp compiled
+ * to WebAssembly. V8 first compiles it with its baseline compiler (Liftoff), then recompiles the parser
+ * with TurboFan once it is hot, and TurboFan on llhttp's one huge state-machine function takes ≈35 MiB of
+ * compiler memory for ≈200 ms: the resident peak of a streaming proxy (seen with heaptrack; bench/README.md,
+ * "Memory"). Kept on Liftoff code, the parser costs no measurable throughput: a proxy's parsing is
+ * headers, and the bodies it streams are skipped over, not scanned byte by byte.
+ *
+ * `--no-concurrent-array-buffer-sweeping` (both phases): the memory of dead Buffers is freed at the end
+ * of the collection that found them, not later by a background task (see Scavenger.ts).
+ *
+ * None of these can go in NODE_OPTIONS (Node refuses them there); V8 reads them when it allocates, grows or
+ * compiles, so setting them at run time takes effect. Programs that embed Switchyard can start Node with
  * `--no-allocation-site-pretenuring` themselves.
  */
 import { setFlagsFromString } from "node:v8"
 
 /** Before the program's modules load. */
 export const starting = (): void => {
-  setFlagsFromString("--no-allocation-site-pretenuring")
+  always()
   setFlagsFromString("--semi-space-growth-factor=1")
 }
 
 /** Once the proxy serves: V8's own young-generation growth again (its default factor). */
 export const serving = (): void => {
-  setFlagsFromString("--no-allocation-site-pretenuring")
+  always()
   setFlagsFromString("--semi-space-growth-factor=2")
+}
+
+const always = (): void => {
+  setFlagsFromString("--no-allocation-site-pretenuring")
+  setFlagsFromString("--no-wasm-dynamic-tiering")
+  setFlagsFromString("--no-wasm-tier-up")
+  setFlagsFromString("--no-concurrent-array-buffer-sweeping")
 }

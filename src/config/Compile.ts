@@ -2,7 +2,7 @@
  * Turns a decoded config and its open pools into the `CompiledConfig` the request path reads: one route
  * table per listener, each route's middleware chain and forwarder composed once, metric series bound.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { CompiledConfig, CompiledRoute } from "../proxy/ActiveConfig.js"
 import * as Factory from "../middleware/Factory.js"
 import { chain, type Middleware } from "../middleware/Middleware.js"

@@ -1,5 +1,5 @@
 /** Configuration problems: each names the file, the key path, what was expected and what was found. */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 export interface ConfigProblem {
   /** File (or source, e.g. `etcd:/switchyard/routes/api`) the problem is in. */

@@ -2,7 +2,8 @@
  * Durations as users write them: a string with a unit (`250ms`, `5s`, `1.5s`, `1m`, `1h`, or a sequence such
  * as `1m30s`, as in Go and Traefik) or a non-negative number of milliseconds. Decoded to milliseconds.
  */
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
 

@@ -4,7 +4,7 @@
  * `scripts/genSchema.ts` writes it to `config/switchyard.schema.json` for editors (`$schema` key, or
  * `# yaml-language-server: $schema=…`).
  */
-import { JSONSchema } from "effect"
+import * as JSONSchema from "effect/JSONSchema"
 import { SwitchyardConfig } from "./Schema.js"
 
 /** Where the generated file lives, relative to the repository root. */

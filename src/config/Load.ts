@@ -8,7 +8,12 @@
  * reference together.
  */
 import { readFile } from "node:fs/promises"
-import { Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import { parse as parseToml, TomlError } from "smol-toml"
 import { LineCounter, parseDocument } from "yaml"
 import { type ConfigProblem, ConfigError } from "./ConfigError.js"

@@ -10,7 +10,8 @@
  *   description and default;
  * - unknown keys are rejected by decoding with `onExcessProperty: "error"` (see `Load.decode`).
  */
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as Address from "./Address.js"
 import { Duration } from "./Duration.js"
 

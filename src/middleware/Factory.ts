@@ -1,5 +1,5 @@
 /** Builds a middleware from its decoded config; one entry per middleware `type` the proxy implements. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ConfigError } from "../config/ConfigError.js"
 import type { MiddlewareConfig } from "../config/Schema.js"
 import * as Headers from "./Headers.js"

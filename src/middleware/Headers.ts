@@ -2,7 +2,7 @@
  * The `headers` middleware: sets, appends and removes request and response header fields.
  * `set` replaces a field, `add` appends a value, `remove` deletes it. Always continues to the next handler.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { HeadersMiddlewareConfig } from "../config/Schema.js"
 import type { Headers } from "../proxy/Message.js"
 import type { Middleware } from "./Middleware.js"

@@ -9,7 +9,7 @@
  *
  * Chains are built once, when a configuration is applied, never per request.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { ProxyRequest, ProxyResponse } from "../proxy/Message.js"
 import type { ProxyError } from "../proxy/ProxyError.js"
 

@@ -1,5 +1,5 @@
 /** The access-log port: one structured line per finished request (the pino adapter writes it). */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 
 export interface AccessRecord {
   readonly requestId: string

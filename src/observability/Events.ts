@@ -3,7 +3,10 @@
  * as those features land. Published on one `PubSub`; subscribers that fall behind lose the oldest events
  * rather than slowing the publisher.
  */
-import { Context, Effect, Layer, PubSub } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
 import type { ConfigProblem } from "../config/ConfigError.js"
 
 export type Event =

@@ -2,7 +2,8 @@
  * The metrics port (CONTRACT §6). The Prometheus adapter (`adapters/prometheus`) implements it.
  * Series with fixed labels are bound when a config is applied, so the request path only increments.
  */
-import { Context, Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 
 /** Records one finished request for a route (bound to listener and route at compile time). */
 export interface RequestRecorder {

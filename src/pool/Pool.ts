@@ -2,7 +2,8 @@
  * A backend pool at run time: its servers (each with a pooled connection set), their live state and the
  * load balancer over them. A pool lives in its own scope; closing it closes the connection sets gracefully.
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { readFile } from "node:fs/promises"
 import { canonical } from "../config/Canonical.js"
 import { ConfigError } from "../config/ConfigError.js"

@@ -4,7 +4,9 @@
  * that are gone, closing each only after its last request in flight has finished. A pool whose definition
  * did not change is kept as it is, with its connections and server state.
  */
-import { Effect, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { ConfigError } from "../config/ConfigError.js"
 import type { PoolConfig } from "../config/Schema.js"
 import { Metrics } from "../observability/Metrics.js"

@@ -3,7 +3,9 @@
  * (Pingora's ArcSwap): a request reads it once when it starts and keeps it, so requests in flight finish
  * on the config they started with.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { SwitchyardConfig } from "../config/Schema.js"
 import type { Handler } from "../middleware/Middleware.js"
 import type { RequestRecorder } from "../observability/Metrics.js"

@@ -7,7 +7,10 @@
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
  * is copied with backpressure (`forwardBody`); a client that reads nothing for `sendTimeout` is disconnected.
  */
-import { Cause, type Effect, type Fiber, FiberId } from "effect"
+import * as Cause from "effect/Cause"
+import type * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Transform, type Readable } from "node:stream"

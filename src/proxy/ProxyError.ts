@@ -3,7 +3,7 @@
  * (`ErrorResponse.ts`). Upstream errors record the phase they happened in (Pingora's classification):
  * a `connect`-phase failure proves nothing was sent, which is what makes a retry safe.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** The request itself is refused before routing or forwarding (400, 408, 413, 431, 429). */
 export class RequestRejected extends Data.TaggedError("RequestRejected")<{

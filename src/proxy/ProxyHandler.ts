@@ -3,7 +3,7 @@
  * then the fallback), a server (the pool's load balancer) and forwards the request to it.
  * Built once per route when a config is applied.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { RouteConfig } from "../config/Schema.js"
 import type { Handler } from "../middleware/Middleware.js"
 import type { Pool, Server } from "../pool/Pool.js"

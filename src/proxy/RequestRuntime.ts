@@ -9,7 +9,12 @@
  *   garbage collector's share of the request path;
  * - resuming on one shared scheduler (`RequestScheduler`) rather than Effect's per-fiber task runners.
  */
-import { Context, type Effect, type Fiber, FiberRefs, Runtime, RuntimeFlags } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRefs from "effect/FiberRefs"
+import * as Runtime from "effect/Runtime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import { requestScheduler } from "./RequestScheduler.js"
 
 const runtime: Runtime.Runtime<never> = Runtime.make({

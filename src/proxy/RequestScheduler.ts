@@ -11,7 +11,7 @@
  * drain policy: consecutive drains chain through microtasks up to `maxDrainsBeforeMacrotask`, then the next
  * one waits for a `setImmediate` so that fibers that keep yielding cannot starve socket I/O.
  */
-import { Scheduler } from "effect"
+import * as Scheduler from "effect/Scheduler"
 
 /** A scheduler with one shared runner; `maxDrainsBeforeMacrotask` as `MixedScheduler`'s (2048). */
 export const make = (maxDrainsBeforeMacrotask = 2048): Scheduler.Scheduler => {

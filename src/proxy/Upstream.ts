@@ -2,8 +2,9 @@
  * The port through which the proxy talks to backend servers. The undici adapter
  * (`adapters/undici/UndiciUpstream.ts`) implements it; tests may provide their own.
  */
-import type { Effect, Scope } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Context from "effect/Context"
 import type { Headers, ProxyResponse } from "./Message.js"
 import type { UpstreamError } from "./ProxyError.js"
 import type { Readable } from "node:stream"

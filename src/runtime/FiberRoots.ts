@@ -9,12 +9,11 @@
  * every request promoted, scavenges of 7–10 ms instead of ≈1.5 ms.
  *
  * `install` swaps the container for an array with O(1) swap-removal: the same fibers, the same `add`,
- * `delete` and iteration that Effect uses, no hash table. Effect's own logic (add on start, delete from an
+ * `delete` and iteration that Effect uses, no hash table. It is called from a running Effect program, so
+ * Effect's runtime has created the global scope by then. Effect's own logic (add on start, delete from an
  * exit observer) is untouched. When the global scope is not what this expects (another Effect version),
  * nothing is changed and `install` says so.
  */
-// `effect/Fiber` creates the global fiber scope: evaluated before `install` runs
-import "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 
 const GLOBAL_SCOPE = Symbol.for("effect/FiberScope/Global")

@@ -3,7 +3,9 @@
  * before a request exists (malformed framing, oversized headers, slow clients) are answered here with the
  * contract's JSON errors and the connection is closed.
  */
-import { Data, Effect, type Scope } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import * as http from "node:http"
 import type { Socket } from "node:net"
