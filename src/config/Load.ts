@@ -286,6 +286,24 @@ const parseYaml = (text: string, file: string): Effect.Effect<unknown, ConfigErr
   })
 }
 
+const JSON_STRING = /^"(?:[^"\\]|\\.)*"/
+
+/**
+ * `JSON.parse` keeps the last of two equal keys; in a config document the first is then silently ignored.
+ * JSON is YAML 1.2, so YAML's parser (which rejects duplicate keys, as the YAML and TOML loaders do) finds
+ * them with their positions. Only its duplicate-key findings count: the text is already valid JSON.
+ */
+const duplicateJsonKeys = (text: string, file: string): ReadonlyArray<ConfigProblem> => {
+  if (!/"\s*:/.test(text)) return []
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  return doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => {
+    const { line, col } = lineCounter.linePos(e.pos[0])
+    const key = JSON_STRING.exec(text.slice(e.pos[0]))?.[0] ?? "a key"
+    return { file, path: "", message: `invalid JSON at line ${line}, column ${col}: duplicate key ${key} (the first one would be ignored)` }
+  })
+}
+
 const parseJson = (text: string, file: string): Effect.Effect<unknown, ConfigError> =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
@@ -308,7 +326,10 @@ const parseJson = (text: string, file: string): Effect.Effect<unknown, ConfigErr
           : `invalid JSON at line ${where.line}, column ${where.column}: ${what}`
       )
     }
-  })
+  }).pipe(Effect.flatMap((document) => {
+    const duplicates = duplicateJsonKeys(text, file)
+    return duplicates.length === 0 ? Effect.succeed(document) : Effect.fail(new ConfigError({ problems: duplicates }))
+  }))
 
 const parseTomlText = (text: string, file: string): Effect.Effect<unknown, ConfigError> =>
   Effect.try({
@@ -341,6 +362,19 @@ export const parseText = (text: string, format: Format, file: string): Effect.Ef
 
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/
 
+/** The `}` that closes the reference opened before `from`, past nested `${…}` (and `$${` literals). */
+const closingBrace = (text: string, from: number): number => {
+  let depth = 1
+  for (let j = from; j < text.length; j++) {
+    if (text.startsWith("$${", j)) j += 2
+    else if (text.startsWith("${", j)) {
+      depth++
+      j++
+    } else if (text.charCodeAt(j) === 125 /* } */ && --depth === 0) return j
+  }
+  return -1
+}
+
 const substitute = (text: string, env: Env): { readonly value: string; readonly problems: ReadonlyArray<string> } => {
   if (!text.includes("$")) return { value: text, problems: [] }
   let out = ""
@@ -351,7 +385,7 @@ const substitute = (text: string, env: Env): { readonly value: string; readonly 
       out += "${"
       i += 3
     } else if (text.startsWith("${", i)) {
-      const close = text.indexOf("}", i + 2)
+      const close = closingBrace(text, i + 2)
       if (close < 0) {
         problems.push(
           `expected \${VAR} or \${VAR:-default}, found an unterminated ${found(text.slice(i))} (write $\${ for a literal \${)`
@@ -368,7 +402,9 @@ const substitute = (text: string, env: Env): { readonly value: string; readonly 
         if (value !== undefined && (value !== "" || fallback === undefined)) {
           out += value
         } else if (fallback !== undefined) {
-          out += fallback
+          const inner = substitute(fallback, env) // a default may itself reference: ${A:-${B:-x}}
+          out += inner.value
+          problems.push(...inner.problems)
         } else {
           problems.push(
             `environment variable ${name} is not set (referenced as \${${name}}; write \${${name}:-default} to give a default)`

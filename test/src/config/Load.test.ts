@@ -171,6 +171,20 @@ describe("Load", () => {
         assert.match(problem!.message, /^invalid JSON at line 3, column 3: /)
       }))
 
+    it.effect("reports duplicate JSON keys, every one, with line and column (JSON.parse would keep the last)", () =>
+      Effect.gen(function*() {
+        const text = `{\n  "shutdownTimeout": "5s",\n  "pools": { "a": {}, "a": {} },\n  "shutdownTimeout": "1s"\n}`
+        const problems = yield* problemsOf(Load.parseText(text, "json", "f.json"))
+        assert.deepStrictEqual(problems.map((p) => p.message), [
+          `invalid JSON at line 3, column 23: duplicate key "a" (the first one would be ignored)`,
+          `invalid JSON at line 4, column 3: duplicate key "shutdownTimeout" (the first one would be ignored)`
+        ])
+        assert.deepStrictEqual(yield* Load.parseText(`{"a": {"b": 1}, "b": [{"a": 1}, {"a": 2}]}`, "json", "f.json"), {
+          a: { b: 1 },
+          b: [{ a: 1 }, { a: 2 }]
+        })
+      }))
+
     it.effect("reports TOML syntax errors with line and column", () =>
       Effect.gen(function*() {
         const [problem] = yield* problemsOf(Load.parseText(`a = 1\nb = = 2\n`, "toml", "f.toml"))
@@ -213,6 +227,18 @@ describe("Load", () => {
       Effect.gen(function*() {
         assert.strictEqual(yield* Load.interpolate("$${HOST} and ${HOST}", env, "f.yaml"), "${HOST} and example.com")
         assert.strictEqual(yield* Load.interpolate("cost: $5", env, "f.yaml"), "cost: $5")
+      }))
+
+    it.effect("expands references inside a default (${A:-${B:-x}}), only when the default is used", () =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* Load.interpolate("${UNSET:-${HOST}}:80", env, "f.yaml"), "example.com:80")
+        assert.strictEqual(yield* Load.interpolate("${UNSET:-${ALSO_UNSET:-x}}", env, "f.yaml"), "x")
+        assert.strictEqual(yield* Load.interpolate("${HOST:-${MISSING}}", env, "f.yaml"), "example.com")
+        assert.strictEqual(yield* Load.interpolate("${UNSET:-$${HOST}}", env, "f.yaml"), "${HOST}")
+        const problems = yield* problemsOf(Load.interpolate("${UNSET:-${MISSING}}", env, "f.yaml"))
+        assert.deepStrictEqual(problems.map((p) => p.message), [
+          "environment variable MISSING is not set (referenced as ${MISSING}; write ${MISSING:-default} to give a default)"
+        ])
       }))
 
     it.effect("keeps an empty variable without a default", () =>
