@@ -27,7 +27,7 @@
  *
  * None of these can go in NODE_OPTIONS (Node refuses them there); V8 reads them when it allocates, grows or
  * compiles, so setting them at run time takes effect. Programs that embed Switchyard can start Node with
- * `--no-allocation-site-pretenuring` themselves.
+ * the same flags themselves (`node --no-allocation-site-pretenuring --no-wasm-dynamic-tiering …`).
  */
 import { setFlagsFromString } from "node:v8"
 
