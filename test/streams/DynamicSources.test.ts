@@ -14,8 +14,11 @@ import * as Proxy from "../support/proxy.js"
 const route = (pool: string) => JSON.stringify({ match: { path: "/*" }, backends: [{ pool }] })
 const pool = (url: string) => JSON.stringify({ servers: [{ url }] })
 
-const servedBy = (url: string, server: string) =>
-  eventually(Effect.flatMap(request(url), (r) => r.json?.server === server ? Effect.void : Effect.fail(`got ${r.status} ${r.text}`)), 20_000)
+/** `explain` adds the state behind a failure to its message (this test has failed rarely, only in full runs). */
+const servedBy = (url: string, server: string, explain: Effect.Effect<string> = Effect.succeed("")) =>
+  eventually(Effect.flatMap(request(url), (r) => r.json?.server === server ? Effect.void : Effect.fail(`got ${r.status} ${r.text}`)), 20_000).pipe(
+    Effect.catchAll((error) => Effect.flatMap(explain, (state) => Effect.fail(`${error}${state === "" ? "" : `\n${state}`}`)))
+  )
 
 describe("dynamic sources", () => {
   it.scopedLive("layers file < etcd < consul < admin per entity and follows each store's changes", () =>
@@ -69,7 +72,15 @@ describe("dynamic sources", () => {
       yield* etcd.stop
       assert.strictEqual((yield* request(proxy.url)).json.server, "b")
       yield* consul.put("switchyard/routes/other", JSON.stringify({ match: { path: "/other/*" }, backends: [{ pool: "consul" }] }))
-      yield* servedBy(`${proxy.url}/other/x`, "c")
+      yield* servedBy(
+        `${proxy.url}/other/x`,
+        "c",
+        Effect.gen(function*() {
+          const config = yield* request(`${proxy.adminUrl}/config`).pipe(Effect.orElseSucceed(() => undefined))
+          const keys = (yield* consul.entries).map((e) => `${e.Key}@${e.ModifyIndex}`)
+          return `proxy config: version ${config?.json?.version}, routes ${JSON.stringify(Object.keys(config?.json?.config?.routes ?? {}))}; consul: ${keys.join(", ")}`
+        })
+      )
       yield* etcd.start
       yield* etcd.remove("/switchyard/routes/r")
       yield* servedBy(proxy.url, "a")
