@@ -50,6 +50,12 @@ const clientErrorStatus = (code: string | undefined): [number, string] => {
 /** Answers a client error on the raw socket (no request object exists yet, or it is unusable). */
 const answerClientError = (error: Error & { code?: string }, socket: Socket) => {
   const pending = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage
+  if (error.code === "HPE_CLOSED_CONNECTION") {
+    // bytes after a request that closes the connection (HTTP/1.0, `Connection: close`): no request we
+    // may process (RFC 9112 §9.6). The response in progress is still sent, then Node closes the socket.
+    if (pending === undefined || pending === null) socket.destroy()
+    return
+  }
   if (!socket.writable || (pending !== undefined && pending !== null && pending.headersSent)) {
     socket.destroy()
     return

@@ -555,6 +555,24 @@ describe("Proxy (edges of HTTP/1.1)", () => {
       assert.isUndefined(a.seen[0]!.headers["expect"])
     }))
 
+  it.scopedLive("does not forward requests pipelined behind one after which the connection closes", () =>
+    Effect.gen(function*() {
+      const a = yield* Backends.make("a")
+      const proxy = yield* Proxy.make(Proxy.simple([a.url]))
+      for (
+        const first of [
+          "GET /first HTTP/1.0\r\nHost: a\r\n\r\n",
+          "GET /first HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        ]
+      ) {
+        a.seen.length = 0
+        const reply = yield* raw(portOf(proxy.url), `${first}POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi`)
+        assert.strictEqual(statusOf(reply), 200, `${first} → ${reply}`)
+        assert.strictEqual(reply.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, reply)
+        assert.deepStrictEqual(a.seen.map((r) => r.url), ["/first"], first)
+      }
+    }))
+
   it.scopedLive("answers any other expectation with a JSON 417 carrying x-request-id", () =>
     Effect.gen(function*() {
       const a = yield* Backends.make("a")
