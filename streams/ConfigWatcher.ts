@@ -91,7 +91,7 @@ export const merge = (
       const owner = owners.get(`${String(path[0])}\u0000${String(path[1])}`)
       if (owner !== undefined) return owner
     }
-    return Env.originOf(envResult.overrides, path) ?? base.source.replace(/^file:/, "")
+    return Env.originOf(envResult.overrides, path, document) ?? base.source.replace(/^file:/, "")
   }
   return { raw, problems, origin, key: canonical(raw) }
 }

@@ -63,11 +63,32 @@ export const apply = (document: Readonly<Record<string, unknown>>, list: Readonl
   return root
 }
 
-/** Which variable set a key path (for naming the origin of a problem). */
-export const originOf = (list: ReadonlyArray<Override>, path: ReadonlyArray<PropertyKey>): string | undefined => {
+/**
+ * Which variable set a key path (for naming the origin of a problem). With `before`, the document the
+ * overrides were applied to, a problem about a key that document did not have (a required key missing
+ * from a route that only an override defines) is the override's too, when the override created it.
+ */
+export const originOf = (
+  list: ReadonlyArray<Override>,
+  path: ReadonlyArray<PropertyKey>,
+  before?: unknown
+): string | undefined => {
   for (let i = list.length - 1; i >= 0; i--) {
     const o = list[i]!
     if (o.path.length <= path.length && o.path.every((key, j) => String(path[j]) === key)) return `env:${o.variable}`
+  }
+  if (before === undefined) return undefined
+  // the first key of the path that `before` lacks
+  let node: unknown = before
+  let missing = 0
+  while (missing < path.length && typeof node === "object" && node !== null && String(path[missing]) in node) {
+    node = (node as Record<string, unknown>)[String(path[missing])]
+    missing++
+  }
+  if (missing === path.length) return undefined
+  for (let i = list.length - 1; i >= 0; i--) {
+    const o = list[i]!
+    if (o.path.length > missing && o.path.slice(0, missing + 1).every((key, j) => String(path[j]) === key)) return `env:${o.variable}`
   }
   return undefined
 }

@@ -32,7 +32,12 @@ describe("ConfigWatcher.merge", () => {
     }
     const etcd = { origin: "etcd:/s/", entities: { routes: { b: { backends: [{ pool: "q" }] } }, pools: { q: { servers: [] } }, middlewares: {} } }
     const admin = { origin: "admin:", entities: { routes: { b: { backends: [{ pool: "p" }], timeout: "1s" } }, pools: {}, middlewares: {} } }
-    const merged = ConfigWatcher.merge(base, [etcd, admin], { SWITCHYARD__routes__a__timeout: "5s", OTHER: "x" })
+    const merged = ConfigWatcher.merge(base, [etcd, admin], {
+      SWITCHYARD__routes__a__timeout: "5s",
+      SWITCHYARD__routes__c__timeout: "2s", // a route only the environment defines
+      SWITCHYARD__pools__p__loadBalancer: "random",
+      OTHER: "x"
+    })
     const routes = merged.raw["routes"] as Record<string, any>
     assert.deepStrictEqual(routes["a"], { backends: [{ pool: "p" }], timeout: "5s" })
     assert.deepStrictEqual(routes["b"], { backends: [{ pool: "p" }], timeout: "1s" })
@@ -41,6 +46,11 @@ describe("ConfigWatcher.merge", () => {
     assert.strictEqual(merged.origin(["pools", "q", "servers"]), "etcd:/s/pools/q")
     assert.strictEqual(merged.origin(["routes", "a", "timeout"]), "env:SWITCHYARD__routes__a__timeout")
     assert.strictEqual(merged.origin(["listeners", "web"]), "/etc/s.yaml")
+    // problems about keys the file does not have: the override that created them, else the file
+    assert.strictEqual(merged.origin(["routes", "c", "backends"]), "env:SWITCHYARD__routes__c__timeout")
+    assert.strictEqual(merged.origin(["routes", "c"]), "env:SWITCHYARD__routes__c__timeout")
+    assert.strictEqual(merged.origin(["pools", "p", "healthCheck"]), "/etc/s.yaml")
+    assert.strictEqual(merged.origin(["routes", "a", "match"]), "/etc/s.yaml")
   })
 })
 
