@@ -145,4 +145,20 @@ describe("KvLayout", () => {
     assert.strictEqual(KvLayout.normalizePrefix("switchyard/"), "switchyard/")
     assert.strictEqual(KvLayout.normalizePrefix(""), "")
   })
+
+  it("reuses the parse of an unchanged value, frozen, and parses a changed one (stores re-list on every change)", () => {
+    const route = `{"backends": [{"pool": "p"}], "timeout": "1s"}`
+    const first = KvLayout.fromKeyValues("etcd", "/s/", [["/s/routes/r", route]])
+    const again = KvLayout.fromKeyValues("etcd", "/s/", [["/s/routes/r", route], ["/s/pools/p", "servers: []"]])
+    const r = first.entities.routes["r"] as { backends: Array<{ pool: string }> }
+    assert.strictEqual(again.entities.routes["r"], r)
+    assert.isTrue(Object.isFrozen(r) && Object.isFrozen(r.backends[0]))
+    const changed = KvLayout.fromKeyValues("etcd", "/s/", [["/s/routes/r", route.replace("1s", "2s")]])
+    assert.notStrictEqual(changed.entities.routes["r"], r)
+    assert.deepStrictEqual(changed.entities.routes["r"], { backends: [{ pool: "p" }], timeout: "2s" })
+    // a value that does not parse is reported each time it is listed
+    const broken = [["/s/routes/r", "{ not: [valid"]] as const
+    assert.lengthOf(KvLayout.fromKeyValues("etcd", "/s/", broken).problems, 1)
+    assert.lengthOf(KvLayout.fromKeyValues("etcd", "/s/", broken).problems, 1)
+  })
 })
