@@ -49,14 +49,17 @@ const clientErrorStatus = (code: string | undefined): [number, string] => {
 
 /** Answers a client error on the raw socket (no request object exists yet, or it is unusable). */
 const answerClientError = (error: Error & { code?: string }, socket: Socket) => {
-  const pending = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage
-  if (error.code === "HPE_CLOSED_CONNECTION") {
-    // bytes after a request that closes the connection (HTTP/1.0, `Connection: close`): no request we
-    // may process (RFC 9112 §9.6). The response in progress is still sent, then Node closes the socket.
-    if (pending === undefined || pending === null) socket.destroy()
+  const pending = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? undefined
+  if (pending !== undefined && pending.req.complete) {
+    // The bytes at fault come after a request that was received whole and is still being answered (a
+    // pipelined request, or anything after `Connection: close` / HTTP/1.0: RFC 9112 §9.6). That request
+    // gets its whole response; nothing after it is processed (the parser stopped), and the connection
+    // closes once the response is sent.
+    if (!pending.headersSent) pending.shouldKeepAlive = false // Node then closes after it
+    else pending.once("finish", () => socket.destroySoon())
     return
   }
-  if (!socket.writable || (pending !== undefined && pending !== null && pending.headersSent)) {
+  if (!socket.writable || error.code === "HPE_CLOSED_CONNECTION" || pending?.headersSent === true) {
     socket.destroy()
     return
   }

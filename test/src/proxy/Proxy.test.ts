@@ -573,6 +573,26 @@ describe("Proxy (edges of HTTP/1.1)", () => {
       }
     }))
 
+  it.scopedLive("answers a request in full when malformed bytes are pipelined behind it, then closes", () =>
+    Effect.gen(function*() {
+      // the head goes out at once, the body 150 ms later: the bad bytes arrive before and while it is sent
+      const slow = yield* Backends.make("slow", (req, res) => {
+        const headFirst = req.url === "/streaming"
+        if (headFirst) res.writeHead(200, { "content-type": "text/plain", "content-length": "4" })
+        setTimeout(() => {
+          if (!headFirst) res.writeHead(200, { "content-type": "text/plain", "content-length": "4" })
+          res.end("done")
+        }, 150)
+      })
+      const proxy = yield* Proxy.make(Proxy.simple([slow.url]))
+      for (const path of ["/waiting", "/streaming"]) {
+        const reply = yield* raw(portOf(proxy.url), `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP AT ALL\r\n\r\n`)
+        assert.strictEqual(statusOf(reply), 200, `${path} → ${reply}`)
+        assert.strictEqual(reply.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, reply)
+        assert.isTrue(reply.endsWith("\r\n\r\ndone"), reply)
+      }
+    }))
+
   it.scopedLive("answers any other expectation with a JSON 417 carrying x-request-id", () =>
     Effect.gen(function*() {
       const a = yield* Backends.make("a")
