@@ -16,7 +16,7 @@ function* generate(total) {
   }
 }
 
-export const upload = ({ port, bytes, timeoutMs }) =>
+const upload = ({ port, bytes, timeoutMs }) =>
   new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const req = http.request({
@@ -52,7 +52,7 @@ export const upload = ({ port, bytes, timeoutMs }) =>
     })
   })
 
-export const download = ({ port, bytes, timeoutMs }) =>
+const download = ({ port, bytes, timeoutMs }) =>
   new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const req = http.get({

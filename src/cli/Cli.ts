@@ -70,7 +70,7 @@ const main = Effect.gen(function*() {
   const file = args.config
   const serving = Effect.sync(() => {
     V8Flags.serving()
-    Scavenger.startForProcess() // for the life of the process: it never keeps it alive
+    Scavenger.startForProcess()
   })
   yield* runFile(file, serving).pipe(
     Effect.catchAll((error) =>

@@ -56,11 +56,14 @@ export const minorCollection = (): (() => void) | undefined => {
   }
 }
 
-/** The CLI's scavenger: checked every 20 ms, a collection per 4 MiB of new external memory. */
-export const startForProcess = (): (() => void) => {
+/**
+ * The CLI's scavenger, for the life of the process (it never keeps it alive): checked every 20 ms, a
+ * collection per 4 MiB of new external memory.
+ */
+export const startForProcess = (): void => {
   const collect = minorCollection()
-  if (collect === undefined) return () => {}
-  return start({
+  if (collect === undefined) return
+  start({
     intervalMs: 20,
     thresholdBytes: 4 * 1024 * 1024,
     externalMemory: () => getHeapStatistics().external_memory,

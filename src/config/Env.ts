@@ -73,12 +73,10 @@ export const originOf = (
   path: ReadonlyArray<PropertyKey>,
   before?: unknown
 ): string | undefined => {
-  for (let i = list.length - 1; i >= 0; i--) {
-    const o = list[i]!
-    if (o.path.length <= path.length && o.path.every((key, j) => String(path[j]) === key)) return `env:${o.variable}`
-  }
-  if (before === undefined) return undefined
-  // the first key of the path that `before` lacks
+  // the override set the key or one above it
+  const above = lastOverride(list, (o) => o.path.length <= path.length && sharesPrefix(o.path, path, o.path.length))
+  if (above !== undefined || before === undefined) return above
+  // the first key of the path that `before` lacks: an override beneath it created it
   let node: unknown = before
   let missing = 0
   while (missing < path.length && typeof node === "object" && node !== null && String(path[missing]) in node) {
@@ -86,9 +84,16 @@ export const originOf = (
     missing++
   }
   if (missing === path.length) return undefined
-  for (let i = list.length - 1; i >= 0; i--) {
-    const o = list[i]!
-    if (o.path.length > missing && o.path.slice(0, missing + 1).every((key, j) => String(path[j]) === key)) return `env:${o.variable}`
-  }
+  return lastOverride(list, (o) => o.path.length > missing && sharesPrefix(o.path, path, missing + 1))
+}
+
+/** The variable of the last override (the one that wins) satisfying `test`. */
+const lastOverride = (list: ReadonlyArray<Override>, test: (o: Override) => boolean): string | undefined => {
+  for (let i = list.length - 1; i >= 0; i--) if (test(list[i]!)) return `env:${list[i]!.variable}`
   return undefined
+}
+
+const sharesPrefix = (a: ReadonlyArray<string>, b: ReadonlyArray<PropertyKey>, n: number): boolean => {
+  for (let j = 0; j < n; j++) if (a[j] !== String(b[j])) return false
+  return true
 }

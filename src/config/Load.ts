@@ -294,7 +294,6 @@ const JSON_STRING = /^"(?:[^"\\]|\\.)*"/
  * them with their positions. Only its duplicate-key findings count: the text is already valid JSON.
  */
 const duplicateJsonKeys = (text: string, file: string): ReadonlyArray<ConfigProblem> => {
-  if (!/"\s*:/.test(text)) return []
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
   return doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => {
