@@ -10,9 +10,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import undiciRequest from "undici/lib/api/api-request.js"
+import type { IncomingHttpHeaders } from "node:http"
+import type { Dispatcher } from "undici"
 import Pool from "undici/lib/dispatcher/pool.js"
-import type { ProxyResponse } from "../../src/proxy/Message.js"
+import type { BodySink, BodySource } from "../../src/proxy/BodySource.js"
+import { type Headers, StreamedResponse } from "../../src/proxy/Message.js"
 import { UpstreamError } from "../../src/proxy/ProxyError.js"
 import {
   Upstream,
@@ -65,42 +67,172 @@ export const classify = (
   }
 }
 
+/** Response bytes held for a body nobody reads yet before undici is paused (as a stream's highWaterMark). */
+const HIGH_WATER_MARK = 64 * 1024
+
+const aborted = new Error("request aborted")
+
 /**
- * The smallest abort signal undici accepts (it takes any EventTarget-like object). An `AbortController`
- * per request costs an allocation-heavy `AbortSignal`, and aborting it builds a `DOMException`; this
- * handle is a plain object, and only an interrupted request ever calls its listener.
+ * One upstream exchange as an undici dispatch handler, and the response body as a `BodySource`.
+ *
+ * Why a handler and not undici's `request()`: `request()` makes an `AsyncResource`, an abort-signal
+ * registration, a result object and a `Readable` per request, and its body's chunks travel as stream
+ * events; a request path that writes the body straight to the client needs none of it (the proxy
+ * spent ≈10 % less CPU per request). The route timeout is a native timer here too, armed once the
+ * request body has been sent.
  */
-class AbortHandle {
-  aborted = false
-  reason: unknown = undefined
-  /** Set when the route timeout, not the caller, aborted the request. */
-  timedOut = false
+class Exchange implements Dispatcher.DispatchHandler, BodySource {
+  private controller: Dispatcher.DispatchController | undefined = undefined
+  /** The caller aborted, or the route timeout fired: nothing more is reported. */
+  cancelled = false
+  /** The head was reported (response or error): the callback is not called again. */
+  reported = false
+  private settled = false
   timer: ReturnType<typeof setTimeout> | undefined = undefined
-  private listener: (() => void) | undefined = undefined
-  addEventListener(_type: "abort", listener: () => void) {
-    this.listener = listener
-  }
-  removeEventListener(_type: "abort", listener: () => void) {
-    if (this.listener === listener) this.listener = undefined
-  }
-  abort() {
-    if (this.aborted) return
-    this.aborted = true
+  // the body
+  private sink: BodySink | undefined = undefined
+  private pending: Array<Buffer> | undefined = undefined
+  private pendingBytes = 0
+  private sinkPaused = false
+  private ended = false
+  private failure: Error | undefined = undefined
+
+  constructor(
+    private readonly label: string,
+    private readonly callback: UpstreamCallback,
+    private readonly onDone: () => void
+  ) {}
+
+  /** Called once the exchange is over, whatever its outcome. */
+  private settle() {
+    if (this.settled) return
+    this.settled = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    const listener = this.listener
-    this.listener = undefined
-    listener?.()
+    this.onDone()
+  }
+
+  /** Stops the request: queued, in flight or mid-body. */
+  cancel() {
+    if (this.cancelled) return
+    this.cancelled = true
+    this.sink = undefined
+    this.pending = undefined
+    this.controller?.abort(aborted)
+    this.settle()
+  }
+
+  timeout() {
+    this.timer = undefined
+    if (!this.reported) {
+      this.reported = true
+      this.callback(new UpstreamError({ backend: this.label, phase: "headers", reason: "Timeout" }), undefined)
+    }
+    this.cancel()
+  }
+
+  // --- undici's side
+
+  onRequestStart(controller: Dispatcher.DispatchController) {
+    this.controller = controller
+    if (this.cancelled) controller.abort(aborted) // cancelled while queued
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders) {
+    if (statusCode < 200 || this.cancelled) return // 1xx informational: the final head follows
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.reported = true
+    this.callback(undefined, new StreamedResponse(statusCode, headers as Headers, this))
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {
+    if (this.cancelled) return
+    const sink = this.sink
+    if (sink === undefined || this.pending !== undefined) {
+      ;(this.pending ??= []).push(chunk)
+      this.pendingBytes += chunk.length
+      if (this.pendingBytes >= HIGH_WATER_MARK) controller.pause()
+    } else if (!sink.data(chunk)) {
+      this.sinkPaused = true
+      controller.pause()
+    }
+  }
+
+  onResponseEnd() {
+    this.ended = true
+    if (this.cancelled) return
+    if (this.sink !== undefined && this.pending === undefined) {
+      this.sink.end()
+      this.settle()
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    if (this.cancelled) return this.settle()
+    if (!this.reported) {
+      this.reported = true
+      this.callback(classify(this.label, error), undefined)
+      return this.settle()
+    }
+    this.failure = error
+    if (this.sink !== undefined && this.pending === undefined) {
+      this.sink.error(error)
+      this.settle()
+    }
+  }
+
+  // --- the body's side (BodySource)
+
+  open(sink: BodySink) {
+    if (this.sink !== undefined) return
+    if (this.cancelled) return sink.error(aborted)
+    this.sink = sink
+    this.flush()
+  }
+
+  resume() {
+    if (!this.sinkPaused || this.sink === undefined) return
+    this.sinkPaused = false
+    this.flush()
+  }
+
+  destroy() {
+    if (this.cancelled || this.settled) return
+    this.cancel()
+  }
+
+  /** Delivers what arrived before the sink could take it, then the end (or failure), or lets undici go on. */
+  private flush() {
+    const sink = this.sink!
+    const pending = this.pending
+    if (pending !== undefined) {
+      while (pending.length > 0) {
+        const chunk = pending.shift()!
+        this.pendingBytes -= chunk.length
+        if (!sink.data(chunk)) {
+          this.sinkPaused = true
+          if (pending.length > 0 || this.sink === undefined) return
+        }
+      }
+      this.pending = undefined
+    }
+    if (this.sink === undefined) return // the sink destroyed the body while taking a chunk
+    if (this.ended) {
+      sink.end()
+      this.settle()
+    } else if (this.failure !== undefined) {
+      sink.error(this.failure)
+      this.settle()
+    } else if (!this.sinkPaused) {
+      this.controller?.resume()
+    }
   }
 }
 
-const headersTimedOut = (handle: AbortHandle) => {
-  handle.timer = undefined
-  handle.timedOut = true
-  handle.abort()
-}
-
-const armHeadersTimeout = (handle: AbortHandle, ms: number) => {
-  if (!handle.aborted) handle.timer = setTimeout(headersTimedOut, ms, handle)
+const armHeadersTimeout = (exchange: Exchange, ms: number) => {
+  exchange.timer = setTimeout(() => exchange.timeout(), ms)
 }
 
 const makeClient = (origin: string, label: string, options: ConnectionOptions) => {
@@ -123,38 +255,23 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
     pipelining: 1
   })
   const dispatch = (request: UpstreamRequest, callback: UpstreamCallback) => {
-    const signal = new AbortHandle()
+    const exchange = new Exchange(label, callback, request.onDone)
     const body = request.body
     const ms = request.headersTimeout
     if (ms > 0) {
-      if (body === undefined || body.readableEnded) armHeadersTimeout(signal, ms)
-      else body.once("end", () => armHeadersTimeout(signal, ms))
+      if (body === undefined || body.readableEnded) armHeadersTimeout(exchange, ms)
+      else body.once("end", () => {
+        if (!exchange.reported && !exchange.cancelled) armHeadersTimeout(exchange, ms)
+      })
     }
-    undiciRequest.call(pool, {
+    pool.dispatch({
       method: request.method as "GET",
       path: request.path,
       headers: request.headers as Record<string, string>,
       body: body ?? null,
-      headersTimeout: 0, // ours, armed above
-      signal: signal as unknown as AbortSignal
-    }, (err, data) => {
-      if (signal.timer !== undefined) clearTimeout(signal.timer)
-      if (signal.timedOut) {
-        data?.body?.destroy()
-        callback(new UpstreamError({ backend: label, phase: "headers", reason: "Timeout" }), undefined)
-        return
-      }
-      if (err) {
-        if (!signal.aborted) callback(classify(label, err), undefined)
-        return
-      }
-      if (signal.aborted) {
-        data.body.destroy()
-        return
-      }
-      callback(undefined, { status: data.statusCode, headers: data.headers as ProxyResponse["headers"], body: data.body })
-    })
-    return () => signal.abort()
+      headersTimeout: 0 // ours, armed above
+    }, exchange)
+    return () => exchange.cancel()
   }
   const client: UpstreamClient = {
     origin,

@@ -5,7 +5,7 @@
  * read the active config once, route, build the `ProxyRequest` (hop-by-hop fields removed first, then the
  * proxy's own `x-forwarded-*` and `x-request-id`), and run the route's compiled handler in one fiber. The
  * fiber is interrupted when the client goes away, which aborts the upstream request. The response body
- * is copied with backpressure (`forwardBody`); a client that reads nothing for `sendTimeout` is disconnected.
+ * is copied with backpressure (`ResponseFlow`); a client that reads nothing for `sendTimeout` is disconnected.
  */
 import * as Cause from "effect/Cause"
 import type * as Effect from "effect/Effect"
@@ -22,7 +22,8 @@ import { normaliseAddress } from "../net/Trust.js"
 import type { ActiveConfigState } from "./ActiveConfig.js"
 import * as ErrorResponse from "./ErrorResponse.js"
 import * as HopByHop from "./HopByHop.js"
-import type { Exchange, Headers, ProxyRequest, ProxyResponse } from "./Message.js"
+import type { BodySink, BodySource } from "./BodySource.js"
+import { type Exchange, type Headers, type ProxyRequest, type ProxyResponse, StreamedResponse } from "./Message.js"
 import { NoHealthyBackend, RequestRejected, RouteNotFound, UpstreamError, type ProxyError } from "./ProxyError.js"
 
 /** Per-listener state the request path needs; built when the listener is bound. */
@@ -71,6 +72,9 @@ export const normaliseHost = (authority: string): string | undefined => {
 
 const ignore = (): void => {}
 
+/** Takes a body that has no place in the response (204, 304) so that its connection can be reused. */
+const discardSink: BodySink = { data: () => true, end: ignore, error: ignore }
+
 const OWN_FORWARDED = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"])
 
 const CONTINUE = /^\s*100-continue\s*$/i
@@ -109,10 +113,67 @@ const unreadBody = (req: IncomingMessage): boolean => {
 const firstValue = (value: string | Array<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.[0]
 
-/** Per-request response streaming state, cleaned up by the request's one 'close' handler. */
-interface Flow {
-  body: Readable | undefined
-  timer: ReturnType<typeof setTimeout> | undefined
+const destroyResponse = (res: ServerResponse) => res.destroy()
+
+/**
+ * Copies a response body to the client with backpressure, as the body's sink: the body pauses while the
+ * client's socket buffer is full and resumes on 'drain'; `sendTimeout` runs while it is paused (a client
+ * that reads nothing for that long is disconnected). One object per request, cleaned up by the request's
+ * one 'close' handler (which also destroys a body the client did not wait for).
+ *
+ * An upstream body (a `BodySource`) is written straight from undici's callbacks. A `Readable` body (from
+ * a middleware) goes through the same sink by its 'data' events: pipe() would do the copy, but registers
+ * a dozen listeners and closures per response, a measurable share of the request path for small
+ * responses; stream.pipeline() also allocates and aborts an AbortController.
+ */
+class ResponseFlow implements BodySink {
+  source: BodySource | undefined = undefined
+  body: Readable | undefined = undefined
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private onDrain: (() => void) | undefined = undefined
+  constructor(private readonly res: ServerResponse, private readonly sendTimeout: number) {}
+
+  data(chunk: Buffer): boolean {
+    const res = this.res
+    if (res.write(chunk) || res.destroyed) return true
+    if (this.sendTimeout > 0 && this.timer === undefined) this.timer = setTimeout(destroyResponse, this.sendTimeout, res)
+    if (this.onDrain === undefined) {
+      this.onDrain = () => {
+        if (this.timer !== undefined) {
+          clearTimeout(this.timer)
+          this.timer = undefined
+        }
+        if (this.source !== undefined) this.source.resume()
+        else this.body?.resume()
+      }
+      res.on("drain", this.onDrain)
+    }
+    return false
+  }
+
+  end() {
+    this.res.end()
+  }
+
+  error() {
+    this.res.destroy()
+  }
+
+  /** The client's response closed (finished or not). */
+  closed() {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.source !== undefined) this.source.destroy()
+    else if (this.body !== undefined && !this.body.readableEnded) this.body.destroy()
+  }
+
+  forward(body: Readable) {
+    this.body = body
+    body.on("data", (chunk: Buffer) => {
+      if (!this.data(chunk)) body.pause()
+    })
+    body.on("end", () => this.res.end())
+    body.on("error", () => this.res.destroy())
+  }
 }
 
 class BodyLimit extends Transform {
@@ -202,34 +263,45 @@ export const make = (deps: DispatcherDeps) => {
     }
 
     /**
-     * Writes the response head and pipes the body. Runs synchronously once the handler's fiber has
-     * produced the response; from here on the exchange is Node streams: a client that goes away destroys
-     * the upstream body (which releases its connection), and an upstream failure mid-body aborts the client.
+     * Writes the response head and streams the body. Runs synchronously once the handler's fiber has
+     * produced the response; from here on the exchange is callbacks and Node streams: a client that goes
+     * away destroys the upstream body (which releases its connection), and an upstream failure mid-body
+     * aborts the client.
      */
-    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string, flow: Flow) => {
+    const sendResponse = (res: ServerResponse, response: ProxyResponse, id: string, flow: ResponseFlow) => {
       const headers = response.headers
       headers["x-request-id"] = id
       if (listener.draining) headers["connection"] = "close"
-      const body = response.body
+      // an upstream body nobody has read yet is written straight from its source
+      const source = response instanceof StreamedResponse ? response.source : undefined
+      const body = source === undefined ? response.body : undefined
       // a 204 has no Content-Length (RFC 9110 §8.6); an upstream that sends one gets it dropped, not forwarded
       if (response.status === 204) delete headers["content-length"]
       try {
         res.writeHead(response.status, headers as Record<string, string>)
       } catch {
         // An upstream header value Node refuses to write (CR/LF, invalid characters): invalid response → 502.
-        if (body !== undefined && typeof body === "object" && "destroy" in body) (body as Readable).destroy()
+        if (source !== undefined) source.destroy()
+        else if (body !== undefined && typeof body === "object" && "destroy" in body) body.destroy()
         for (const name of res.getHeaderNames()) res.removeHeader(name)
         writeError(res, new UpstreamError({ backend: "", phase: "headers", reason: "Protocol" }), id, false)
-        return
-      }
-      if (body === undefined) {
-        res.end()
         return
       }
       if (response.status === 204 || response.status === 304) {
         // No body whatever the framing says (RFC 9112 §6.3): the head is the whole response. undici still
         // counts a 304's Content-Length (valid there) and fails the body, which must not cost the client it.
-        if (typeof body === "object" && "resume" in body) (body as Readable).on("error", ignore).resume()
+        if (source !== undefined) source.open(discardSink)
+        else if (body !== undefined && typeof body === "object" && "resume" in body) body.on("error", ignore).resume()
+        res.end()
+        return
+      }
+      if (source !== undefined) {
+        if (res.destroyed) return source.destroy()
+        flow.source = source
+        source.open(flow)
+        return
+      }
+      if (body === undefined) {
         res.end()
         return
       }
@@ -241,37 +313,7 @@ export const make = (deps: DispatcherDeps) => {
         body.destroy()
         return
       }
-      flow.body = body
-      forwardBody(body, res, flow)
-    }
-
-    /**
-     * Copies a streamed body to the client with backpressure: the body pauses while the client's socket
-     * buffer is full and resumes on 'drain'; `sendTimeout` runs while it is paused (a client that reads
-     * nothing for that long is disconnected). pipe() would do the copy, but registers a dozen listeners
-     * and closures per response (with `unpipe` bookkeeping nobody here uses), a measurable share of the
-     * request path for small responses; stream.pipeline() also allocates and aborts an AbortController.
-     * The request's 'close' handler destroys an unfinished body (client gone) and clears the timer.
-     */
-    const forwardBody = (body: Readable, res: ServerResponse, flow: Flow) => {
-      let onDrain: (() => void) | undefined
-      body.on("data", (chunk: Buffer) => {
-        if (res.write(chunk) || res.destroyed) return
-        body.pause()
-        if (sendTimeout > 0 && flow.timer === undefined) flow.timer = setTimeout(() => res.destroy(), sendTimeout)
-        if (onDrain === undefined) {
-          onDrain = () => {
-            if (flow.timer !== undefined) {
-              clearTimeout(flow.timer)
-              flow.timer = undefined
-            }
-            body.resume()
-          }
-          res.on("drain", onDrain)
-        }
-      })
-      body.on("end", () => res.end())
-      body.on("error", () => res.destroy())
+      flow.forward(body)
     }
 
     return (req: IncomingMessage, res: ServerResponse): void => {
@@ -292,11 +334,10 @@ export const make = (deps: DispatcherDeps) => {
       id = clientId !== undefined && REQUEST_ID.test(clientId) ? clientId : randomUUID()
 
       let fiber: Fiber.RuntimeFiber<ProxyResponse, ProxyError> | undefined
-      const flow: Flow = { body: undefined, timer: undefined }
+      const flow = new ResponseFlow(res, sendTimeout)
       // 'close' is emitted once per response: `on`, not `once` (no wrapper, no removal on the hot path)
       res.on("close", () => {
-        if (flow.timer !== undefined) clearTimeout(flow.timer)
-        if (flow.body !== undefined && !flow.body.readableEnded) flow.body.destroy()
+        flow.closed()
         if (fiber !== undefined && !res.writableFinished) {
           exchange.abort?.()
           fiber.unsafeInterruptAsFork(FiberId.none)

@@ -8,14 +8,14 @@ import type { RouteConfig } from "../config/Schema.js"
 import type { Handler } from "../middleware/Middleware.js"
 import type { Pool, Server } from "../pool/Pool.js"
 import * as SmoothWeighted from "../pool/SmoothWeighted.js"
-import type { ProxyRequest, ProxyResponse } from "./Message.js"
+import { type ProxyRequest, type ProxyResponse, StreamedResponse } from "./Message.js"
 import * as HopByHop from "./HopByHop.js"
 import { NoHealthyBackend, type ProxyError, type UpstreamError } from "./ProxyError.js"
 import type { UpstreamRequest } from "./Upstream.js"
 
 const poolAvailable = (pool: Pool) => pool.hasAvailable()
 
-/** Releases the server's and the pool's counters once the exchange is over (body finished or failed). */
+/** Releases the server's and the pool's counters once the exchange is over (the upstream's `onDone`). */
 const release = (pool: Pool, server: Server) => {
   server.activeRequests--
   pool.inFlight--
@@ -50,15 +50,16 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
       const headers = request.headers
       if (!route.preserveHost) headers["host"] = server.label
       else if (headers["host"] === undefined && request.authority !== "") headers["host"] = request.authority
+      server.activeRequests++
+      pool.inFlight++
       const upstreamRequest: UpstreamRequest = {
         method: request.method,
         path: request.query === "" ? request.path : `${request.path}?${request.query}`,
         headers,
         body: request.body,
-        headersTimeout: timeout
+        headersTimeout: timeout,
+        onDone: () => release(pool, server)
       }
-      server.activeRequests++
-      pool.inFlight++
       const started = performance.now()
       const exchange = request.exchange
       let settled = false
@@ -69,19 +70,16 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
         const seconds = (performance.now() - started) / 1000
         if (exchange.finished) {
           // the handler already completed without this answer (a middleware timed out): discard it
-          if (response?.body !== undefined && typeof response.body === "object" && "destroy" in response.body) response.body.destroy()
-          release(pool, server)
+          if (response !== undefined) discard(response)
           return
         }
         if (error !== undefined) {
           server.attempts.record(outcomeOf(error), seconds)
-          release(pool, server)
           resume(Effect.fail(error))
           return
         }
         server.attempts.record(response!.status >= 500 ? "status_5xx" : "success", seconds)
         response!.headers = HopByHop.endToEndResponse(response!.headers)
-        releaseWhenDone(response!, pool, server)
         resume(Effect.succeed(response!))
       })
       // No canceler is returned: Effect wraps an async with a canceler in an interruption handler, which
@@ -92,16 +90,16 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
         settled = true
         exchange.abort = undefined
         cancel()
-        release(pool, server)
       }
     })
 }
 
-const releaseWhenDone = (response: ProxyResponse, pool: Pool, server: Server) => {
-  const body = response.body
-  if (body !== undefined && typeof body === "object" && "on" in body && !body.destroyed) {
-    body.on("close", () => release(pool, server)) // emitted once per stream
-  } else {
-    release(pool, server)
+/** Abandons a response nobody will send (its upstream connection is released). */
+const discard = (response: ProxyResponse) => {
+  if (response instanceof StreamedResponse) {
+    response.source?.destroy()
+    return
   }
+  const body = response.body
+  if (body !== undefined && typeof body === "object" && "destroy" in body) body.destroy()
 }

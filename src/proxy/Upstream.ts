@@ -19,6 +19,11 @@ export interface UpstreamRequest {
   readonly body: Readable | undefined
   /** Milliseconds to wait for the response head; `0` = no limit. */
   readonly headersTimeout: number
+  /**
+   * Called once when the exchange is over, whatever the outcome: the response body delivered or
+   * abandoned, a failure, or an abort. Connection accounting (least-connections) hangs on it.
+   */
+  readonly onDone: () => void
 }
 
 /** Connection settings for one server (pool `connection` and `tls` keys). */
@@ -43,9 +48,10 @@ export interface UpstreamClient {
   /** Origin (`http://host:port`). */
   readonly origin: string
   /**
-   * Sends one request; the callback gets the response head with a streamed body, or an `UpstreamError`
-   * (phase and reason set). Callback form because the forwarder wraps the whole exchange in one
-   * `Effect.async`, which measured cheaper than composing an Effect-returning send with `onExit`.
+   * Sends one request; the callback gets the response head with a streamed body (a `StreamedResponse`
+   * whose body is a `BodySource`, or a `Readable`), or an `UpstreamError` (phase and reason set).
+   * Callback form because the forwarder wraps the whole exchange in one `Effect.async`, which measured
+   * cheaper than composing an Effect-returning send with `onExit`.
    * Returns a function that aborts the request (the callback is then not called).
    */
   readonly dispatch: (request: UpstreamRequest, callback: UpstreamCallback) => () => void
