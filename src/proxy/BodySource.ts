@@ -1,17 +1,18 @@
 /**
- * A streamed body delivered by callbacks, the form in which the upstream port hands over a response body.
+ * A response body that is a Node `Readable` and can also write itself straight into a sink, the form in
+ * which the upstream port hands over a response body.
  *
- * Why not a Node `Readable` from the start: a stream per response (its state, buffer list and the
- * events of every chunk) was a measurable share of the request path, and most responses go to the
- * client untouched. The listener writes a source straight into the client's response
- * (`Dispatcher`); a middleware that reads `response.body` gets a `Readable` made on demand
- * ({@link toReadable}), with the same backpressure.
+ * Why: most responses go to the client untouched, and the stream machinery between the upstream's
+ * parser and the client's socket (listeners, 'data' events, the 'end' and 'close' ticks) was a
+ * measurable share of the request path. The listener asks the body to deliver into its sink
+ * ({@link open}); a middleware that reads the body as a stream gets an ordinary `Readable`, and the
+ * body then stays one.
  */
-import { Readable } from "node:stream"
+import type { Readable } from "node:stream"
 
 /** Where a {@link BodySource} delivers. */
 export interface BodySink {
-  /** One chunk. `false` asks the source to pause until {@link BodySource.resume}. */
+  /** One chunk. `false` asks the source to pause until {@link proceed}. */
   readonly data: (chunk: Buffer) => boolean
   /** The body is complete. */
   readonly end: () => void
@@ -19,31 +20,24 @@ export interface BodySink {
   readonly error: (cause: Error) => void
 }
 
-/** A body that flows into one sink once opened. */
-export interface BodySource {
-  /** Starts delivery into `sink` (once). Chunks that arrived earlier are delivered first. */
-  readonly open: (sink: BodySink) => void
+/** Key of {@link BodySource}'s method that starts delivery into a sink. */
+export const open: unique symbol = Symbol("switchyard/BodySource.open")
+/** Key of {@link BodySource}'s method that continues delivery after the sink asked for a pause. */
+export const proceed: unique symbol = Symbol("switchyard/BodySource.proceed")
+
+/**
+ * A `Readable` that can deliver into a sink instead. `destroy()` abandons it either way (the upstream
+ * connection is released).
+ */
+export interface BodySource extends Readable {
+  /**
+   * Starts delivery into `sink` (chunks that arrived earlier first) and returns `true`; returns `false`,
+   * and delivers nothing, when the body has been used as a stream (it is then read as one).
+   */
+  [open](sink: BodySink): boolean
   /** Continues after the sink's `data` returned `false`. */
-  readonly resume: () => void
-  /** Abandons the body: the sink gets nothing more and the upstream connection is released. */
-  readonly destroy: () => void
+  [proceed](): void
 }
 
-/** A `Readable` over a source: reading resumes the source, destroying the stream destroys the source. */
-export const toReadable = (source: BodySource): Readable => {
-  const readable = new Readable({
-    read() {
-      source.resume()
-    },
-    destroy(error, callback) {
-      source.destroy()
-      callback(error)
-    }
-  })
-  source.open({
-    data: (chunk) => readable.push(chunk),
-    end: () => readable.push(null),
-    error: (cause) => readable.destroy(cause)
-  })
-  return readable
-}
+export const isBodySource = (body: unknown): body is BodySource =>
+  typeof body === "object" && body !== null && open in body

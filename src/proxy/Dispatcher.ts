@@ -22,8 +22,8 @@ import { normaliseAddress } from "../net/Trust.js"
 import type { ActiveConfigState } from "./ActiveConfig.js"
 import * as ErrorResponse from "./ErrorResponse.js"
 import * as HopByHop from "./HopByHop.js"
-import type { BodySink, BodySource } from "./BodySource.js"
-import { type Exchange, type Headers, type ProxyRequest, type ProxyResponse, StreamedResponse } from "./Message.js"
+import { type BodySink, type BodySource, isBodySource, open, proceed } from "./BodySource.js"
+import type { Exchange, Headers, ProxyRequest, ProxyResponse } from "./Message.js"
 import { NoHealthyBackend, RequestRejected, RouteNotFound, UpstreamError, type ProxyError } from "./ProxyError.js"
 
 /** Per-listener state the request path needs; built when the listener is bound. */
@@ -121,8 +121,8 @@ const destroyResponse = (res: ServerResponse) => res.destroy()
  * that reads nothing for that long is disconnected). One object per request, cleaned up by the request's
  * one 'close' handler (which also destroys a body the client did not wait for).
  *
- * An upstream body (a `BodySource`) is written straight from undici's callbacks. A `Readable` body (from
- * a middleware) goes through the same sink by its 'data' events: pipe() would do the copy, but registers
+ * An upstream body nobody has read (a `BodySource`) is written straight from undici's callbacks. Any
+ * other `Readable` goes through the same sink by its 'data' events: pipe() would do the copy, but registers
  * a dozen listeners and closures per response, a measurable share of the request path for small
  * responses; stream.pipeline() also allocates and aborts an AbortController.
  */
@@ -130,6 +130,8 @@ class ResponseFlow implements BodySink {
   source: BodySource | undefined = undefined
   body: Readable | undefined = undefined
   timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** The source delivered its end or failure. */
+  private done = false
   private onDrain: (() => void) | undefined = undefined
   constructor(private readonly res: ServerResponse, private readonly sendTimeout: number) {}
 
@@ -143,7 +145,7 @@ class ResponseFlow implements BodySink {
           clearTimeout(this.timer)
           this.timer = undefined
         }
-        if (this.source !== undefined) this.source.resume()
+        if (this.source !== undefined) this.source[proceed]()
         else this.body?.resume()
       }
       res.on("drain", this.onDrain)
@@ -152,18 +154,21 @@ class ResponseFlow implements BodySink {
   }
 
   end() {
+    this.done = true
     this.res.end()
   }
 
   error() {
+    this.done = true
     this.res.destroy()
   }
 
   /** The client's response closed (finished or not). */
   closed() {
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (this.source !== undefined) this.source.destroy()
-    else if (this.body !== undefined && !this.body.readableEnded) this.body.destroy()
+    if (this.source !== undefined) {
+      if (!this.done) this.source.destroy()
+    } else if (this.body !== undefined && !this.body.readableEnded) this.body.destroy()
   }
 
   forward(body: Readable) {
@@ -272,36 +277,28 @@ export const make = (deps: DispatcherDeps) => {
       const headers = response.headers
       headers["x-request-id"] = id
       if (listener.draining) headers["connection"] = "close"
-      // an upstream body nobody has read yet is written straight from its source
-      const source = response instanceof StreamedResponse ? response.source : undefined
-      const body = source === undefined ? response.body : undefined
+      const body = response.body
       // a 204 has no Content-Length (RFC 9110 §8.6); an upstream that sends one gets it dropped, not forwarded
       if (response.status === 204) delete headers["content-length"]
       try {
         res.writeHead(response.status, headers as Record<string, string>)
       } catch {
         // An upstream header value Node refuses to write (CR/LF, invalid characters): invalid response → 502.
-        if (source !== undefined) source.destroy()
-        else if (body !== undefined && typeof body === "object" && "destroy" in body) body.destroy()
+        if (body !== undefined && typeof body === "object" && "destroy" in body) body.destroy()
         for (const name of res.getHeaderNames()) res.removeHeader(name)
         writeError(res, new UpstreamError({ backend: "", phase: "headers", reason: "Protocol" }), id, false)
+        return
+      }
+      if (body === undefined) {
+        res.end()
         return
       }
       if (response.status === 204 || response.status === 304) {
         // No body whatever the framing says (RFC 9112 §6.3): the head is the whole response. undici still
         // counts a 304's Content-Length (valid there) and fails the body, which must not cost the client it.
-        if (source !== undefined) source.open(discardSink)
-        else if (body !== undefined && typeof body === "object" && "resume" in body) body.on("error", ignore).resume()
-        res.end()
-        return
-      }
-      if (source !== undefined) {
-        if (res.destroyed) return source.destroy()
-        flow.source = source
-        source.open(flow)
-        return
-      }
-      if (body === undefined) {
+        if (isBodySource(body) && body[open](discardSink)) {
+          // taken and dropped, so that the upstream connection can be reused
+        } else if (typeof body === "object" && "resume" in body) body.on("error", ignore).resume()
         res.end()
         return
       }
@@ -312,6 +309,11 @@ export const make = (deps: DispatcherDeps) => {
       if (res.destroyed) {
         body.destroy()
         return
+      }
+      if (isBodySource(body)) {
+        flow.source = body
+        if (body[open](flow)) return
+        flow.source = undefined
       }
       flow.forward(body)
     }

@@ -5,10 +5,10 @@
  *
  * Bodies are Node `Readable` streams rather than Effect `Stream`s: piping them keeps Node's own
  * backpressure and costs nothing per chunk, where an Effect stream would add work for every chunk.
- * An upstream response's body stays a callback source ({@link StreamedResponse}) until something reads it.
+ * An upstream response's body is a `BodySource`: a `Readable` that the listener can also have write
+ * straight into the client's response when nothing has read it.
  */
 import type { Readable } from "node:stream"
-import { type BodySource, toReadable } from "./BodySource.js"
 
 /** Header map with lower-case names. Multi-valued fields are arrays (as `node:http` gives them). */
 export type Headers = Record<string, string | Array<string> | undefined>
@@ -71,45 +71,3 @@ export const response = (status: number, body?: string | Uint8Array, headers: He
   headers,
   body
 })
-
-/**
- * A response whose body is still a {@link BodySource} (an upstream response). `body` becomes a `Readable`
- * the first time it is read, so middlewares see an ordinary `ProxyResponse`; the listener writes an
- * unread source straight to the client. Assigning `body` replaces it: a source never read is then
- * abandoned, which releases its upstream connection.
- *
- * `body` is an own enumerable accessor, so a copy (`{ ...response, status: 200 }`) carries the body as
- * a `Readable` instead of losing it.
- */
-export class StreamedResponse implements ProxyResponse {
-  declare body: Readable | Uint8Array | string | undefined
-  /** The body while nothing has read or replaced it. */
-  source: BodySource | undefined
-  /** The body once read or replaced. */
-  replaced: Readable | Uint8Array | string | undefined = undefined
-  constructor(public status: number, public headers: Headers, source: BodySource) {
-    this.source = source
-    Object.defineProperty(this, "body", bodyAccessor)
-  }
-}
-
-const bodyAccessor: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: StreamedResponse) {
-    const source = this.source
-    if (source !== undefined) {
-      this.source = undefined
-      this.replaced = toReadable(source)
-    }
-    return this.replaced
-  },
-  set(this: StreamedResponse, value: ProxyResponse["body"]) {
-    const source = this.source
-    if (source !== undefined) {
-      this.source = undefined
-      source.destroy()
-    }
-    this.replaced = value
-  }
-}

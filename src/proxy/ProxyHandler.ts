@@ -8,7 +8,7 @@ import type { RouteConfig } from "../config/Schema.js"
 import type { Handler } from "../middleware/Middleware.js"
 import type { Pool, Server } from "../pool/Pool.js"
 import * as SmoothWeighted from "../pool/SmoothWeighted.js"
-import { type ProxyRequest, type ProxyResponse, StreamedResponse } from "./Message.js"
+import type { ProxyRequest, ProxyResponse } from "./Message.js"
 import * as HopByHop from "./HopByHop.js"
 import { NoHealthyBackend, type ProxyError, type UpstreamError } from "./ProxyError.js"
 import type { UpstreamRequest } from "./Upstream.js"
@@ -96,10 +96,6 @@ export const make = (route: RouteConfig, pools: ReadonlyMap<string, Pool>): Hand
 
 /** Abandons a response nobody will send (its upstream connection is released). */
 const discard = (response: ProxyResponse) => {
-  if (response instanceof StreamedResponse) {
-    response.source?.destroy()
-    return
-  }
   const body = response.body
   if (body !== undefined && typeof body === "object" && "destroy" in body) body.destroy()
 }

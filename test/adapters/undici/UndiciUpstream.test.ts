@@ -3,8 +3,8 @@ import { Effect } from "effect"
 import type * as http from "node:http"
 import { Readable } from "node:stream"
 import * as UndiciUpstream from "../../../adapters/undici/UndiciUpstream.js"
-import type { BodySink } from "../../../src/proxy/BodySource.js"
-import { type ProxyResponse, StreamedResponse } from "../../../src/proxy/Message.js"
+import { type BodySink, type BodySource, isBodySource, open, proceed } from "../../../src/proxy/BodySource.js"
+import type { ProxyResponse } from "../../../src/proxy/Message.js"
 import type { UpstreamError } from "../../../src/proxy/ProxyError.js"
 import { Upstream, type UpstreamClient } from "../../../src/proxy/Upstream.js"
 import * as Backends from "../../support/backends.js"
@@ -80,8 +80,8 @@ describe("UndiciUpstream", () => {
       const response = yield* Effect.promise(() => sent.response)
       assert.strictEqual(response.status, 200)
       assert.strictEqual(response.headers["content-length"], String(size))
-      assert.instanceOf(response, StreamedResponse)
-      const source = (response as StreamedResponse).source!
+      assert.isTrue(isBodySource(response.body))
+      const source = response.body as BodySource
       // open late: what arrived meanwhile is delivered first, in order
       yield* Effect.sleep("50 millis")
       const received: Array<Buffer> = []
@@ -92,13 +92,13 @@ describe("UndiciUpstream", () => {
             received.push(chunk)
             if (received.length % 3 !== 0) return true
             pauses++
-            setTimeout(() => source.resume(), 2)
+            setTimeout(() => source[proceed](), 2)
             return false
           },
           end: () => resume(Effect.succeed(Buffer.concat(received))),
           error: (cause) => resume(Effect.die(cause))
         }
-        source.open(sink)
+        assert.isTrue(source[open](sink))
       })
       assert.isTrue(body.equals(expected(size)))
       assert.isAbove(pauses, 3)
@@ -106,28 +106,51 @@ describe("UndiciUpstream", () => {
       assert.strictEqual(sent.doneCount(), 1)
     }))
 
-  it.scopedLive("gives middlewares a Readable: reading `body`, or a copy of the response, streams it whole", () =>
+  it.scopedLive("is an ordinary Readable for a middleware that reads it, and then stays one", () =>
     Effect.gen(function*() {
       const size = 256 * 1024
       const backend = yield* Backends.make("big", chunked(size))
       const client = yield* clientFor(backend)
-      for (const view of [(r: ProxyResponse) => r.body, (r: ProxyResponse) => ({ ...r }).body]) {
+      // read late (chunks held first), read at once, read through a copy of the response
+      for (const [delay, view] of [
+        [50, (r: ProxyResponse) => r.body],
+        [0, (r: ProxyResponse) => r.body],
+        [0, (r: ProxyResponse) => ({ ...r, status: 201 }).body]
+      ] as const) {
         const sent = send(client)
         const response = yield* Effect.promise(() => sent.response)
-        const body = view(response)
+        yield* Effect.sleep(delay)
+        const body = view(response) as Readable
         assert.instanceOf(body, Readable)
-        assert.isUndefined((response as StreamedResponse).source)
         const text = yield* Effect.promise(async () => {
           const parts: Array<Buffer> = []
-          for await (const chunk of body as Readable) parts.push(chunk as Buffer)
+          for await (const chunk of body) parts.push(chunk as Buffer)
           return Buffer.concat(parts)
         })
         assert.isTrue(text.equals(expected(size)))
+        // used as a stream: it no longer delivers into a sink
+        assert.isFalse((body as BodySource)[open]({ data: () => true, end: () => {}, error: () => {} }))
         yield* Effect.promise(() => sent.done)
+        assert.strictEqual(sent.doneCount(), 1)
       }
     }))
 
-  it.scopedLive("replacing a body nobody read releases its connection; destroying the Readable does too", () =>
+  it.scopedLive("a body with a listener is not delivered into a sink (the listener would miss it)", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backends.make("small")
+      const client = yield* clientFor(backend)
+      const sent = send(client)
+      const body = (yield* Effect.promise(() => sent.response)).body as BodySource
+      let ended = false
+      body.on("end", () => (ended = true))
+      assert.isFalse(body[open]({ data: () => true, end: () => {}, error: () => {} }))
+      body.resume()
+      yield* Effect.promise(() => sent.done)
+      yield* Effect.sleep("20 millis")
+      assert.isTrue(ended)
+    }))
+
+  it.scopedLive("destroying a body releases its connection: unread, read as a stream, or opened into a sink", () =>
     Effect.gen(function*() {
       const closed: Array<string> = []
       // never finishes: only an abort frees the one connection of the pool
@@ -139,10 +162,8 @@ describe("UndiciUpstream", () => {
       const backend = yield* Backends.make("endless", endless)
       const client = yield* clientFor(backend)
 
-      const first = send(client, "/replaced")
-      const response = yield* Effect.promise(() => first.response)
-      response.body = "replaced"
-      assert.strictEqual(response.body, "replaced")
+      const first = send(client, "/unread")
+      ;((yield* Effect.promise(() => first.response)).body as Readable).destroy()
       yield* Effect.promise(() => first.done)
 
       const second = send(client, "/read-then-destroyed")
@@ -152,13 +173,17 @@ describe("UndiciUpstream", () => {
       yield* Effect.promise(() => second.done)
 
       // the pool's one connection is free again, so a third request gets its head
-      const third = send(client, "/third")
+      const third = send(client, "/opened")
       const head = yield* Effect.promise(() => third.response)
       assert.strictEqual(head.status, 200)
-      ;(head as StreamedResponse).source!.destroy()
+      const source = head.body as BodySource
+      yield* Effect.async<void>((resume) => {
+        source[open]({ data: () => (resume(Effect.void), true), end: () => {}, error: () => {} })
+      })
+      source.destroy()
       yield* Effect.promise(() => third.done)
       yield* Effect.sleep("50 millis")
-      assert.includeMembers(closed, ["/replaced", "/read-then-destroyed", "/third"])
+      assert.includeMembers(closed, ["/unread", "/read-then-destroyed", "/opened"])
       assert.strictEqual(first.doneCount() + second.doneCount() + third.doneCount(), 3)
     }))
 
@@ -203,10 +228,10 @@ describe("UndiciUpstream", () => {
       })
       const client = yield* clientFor(backend)
       const sent = send(client)
-      const source = ((yield* Effect.promise(() => sent.response)) as StreamedResponse).source!
+      const source = (yield* Effect.promise(() => sent.response)).body as BodySource
       const events: Array<string> = []
       yield* Effect.async<void>((resume) => {
-        source.open({
+        source[open]({
           data: () => (events.push("data"), true),
           end: () => (events.push("end"), resume(Effect.void)),
           error: () => (events.push("error"), resume(Effect.void))
