@@ -12,11 +12,15 @@
 // external import from node_modules (undici, pino, prom-client, yaml, smol-toml; etcd3 and consul are
 // imported on demand, as in the library), so their own file lookups (pino's transports) keep working.
 import { build } from "esbuild"
+import { rmSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const BUNDLED = /^(effect|@effect\/[^/]+)(\/|$)/
+
+// chunk names are content hashes: without this, every build would leave the previous chunks behind
+rmSync(join(root, "dist/cli"), { recursive: true, force: true })
 
 await build({
   absWorkingDir: root,

@@ -100,6 +100,8 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   private pending: Array<Buffer> | undefined = undefined
   private pendingBytes = 0
   private sinkPaused = false
+  /** The sink got its end or failure. */
+  private delivered = false
   private ended = false
   private failure: Error | undefined = undefined
 
@@ -179,6 +181,7 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
       this.push(null)
       this.settle()
     } else if (this.sink !== undefined && this.pending === undefined) {
+      this.delivered = true
       this.sink.end()
       this.settle()
     }
@@ -195,6 +198,7 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
     if (this.streaming) {
       this.destroy(error)
     } else if (this.sink !== undefined && this.pending === undefined) {
+      this.delivered = true
       this.sink.error(error)
       this.settle()
     }
@@ -215,7 +219,7 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   }
 
   [proceed]() {
-    if (!this.sinkPaused || this.sink === undefined) return
+    if (!this.sinkPaused || this.sink === undefined || this.delivered) return
     this.sinkPaused = false
     this.flush()
   }
@@ -258,9 +262,11 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
     }
     if (this.sink === undefined) return // the sink destroyed the body while taking a chunk
     if (this.ended) {
+      this.delivered = true
       sink.end()
       this.settle()
     } else if (this.failure !== undefined) {
+      this.delivered = true
       sink.error(this.failure)
       this.settle()
     } else if (!this.sinkPaused) {

@@ -106,6 +106,28 @@ describe("UndiciUpstream", () => {
       assert.strictEqual(sent.doneCount(), 1)
     }))
 
+  it.scopedLive("a sink that asks for a pause on the last chunk gets the end once", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backends.make("small")
+      const client = yield* clientFor(backend)
+      for (const late of [false, true]) {
+        const sent = send(client)
+        const source = (yield* Effect.promise(() => sent.response)).body as BodySource
+        if (late) yield* Effect.sleep("30 millis") // the whole body is held before the sink opens
+        let ends = 0
+        const chunks: Array<Buffer> = []
+        yield* Effect.async<void>((resume) => {
+          source[open]({ data: (chunk) => (chunks.push(chunk), false), end: () => (ends++, resume(Effect.void)), error: () => {} })
+        })
+        source[proceed]()
+        source[proceed]()
+        yield* Effect.sleep("20 millis")
+        assert.strictEqual(ends, 1)
+        assert.strictEqual(JSON.parse(Buffer.concat(chunks).toString()).server, "small")
+        assert.strictEqual(sent.doneCount(), 1)
+      }
+    }))
+
   it.scopedLive("is an ordinary Readable for a middleware that reads it, and then stays one", () =>
     Effect.gen(function*() {
       const size = 256 * 1024

@@ -1,9 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import * as http from "node:http"
 import * as net from "node:net"
-import { Readable } from "node:stream"
+import { PassThrough, Readable } from "node:stream"
 import { request as undiciRequest } from "undici"
+import * as UndiciUpstream from "../../../adapters/undici/UndiciUpstream.js"
+import * as Load from "../../../src/config/Load.js"
+import { adapters } from "../../../src/Main.js"
+import { Upstream } from "../../../src/proxy/Upstream.js"
+import * as Switchyard from "../../../src/Switchyard.js"
 import * as Backends from "../../support/backends.js"
 import { raw, request, statusOf } from "../../support/client.js"
 import * as Proxy from "../../support/proxy.js"
@@ -712,5 +717,92 @@ describe("Proxy (edges of HTTP/1.1)", () => {
       assert.strictEqual(reply.status, 200)
       assert.strictEqual(reply.json.server, "spare")
       assert.strictEqual(drained.seen.length, 0)
+    }))
+})
+
+/**
+ * An Upstream that hands every response body on as a plain stream (as a middleware that reads
+ * `response.body` would): the listener then copies a `Readable`, not a `BodySource`.
+ */
+const streamedBodies = Layer.effect(
+  Upstream,
+  Effect.map(Upstream, (undici) =>
+    Upstream.of({
+      connect: (origin, label, options) =>
+        Effect.map(undici.connect(origin, label, options), (client) => ({
+          origin,
+          dispatch: (request, callback) =>
+            client.dispatch(request, (error, response) => {
+              if (response !== undefined && response.body instanceof Readable) {
+                const through = new PassThrough()
+                const upstream = response.body
+                upstream.on("error", (cause) => through.destroy(cause))
+                through.on("close", () => upstream.destroy())
+                response.body = upstream.pipe(through)
+              }
+              callback(error, response)
+            })
+        }))
+    }))
+).pipe(Layer.provide(UndiciUpstream.layer))
+
+const withStreamedBodies = (doc: Record<string, unknown>) =>
+  Effect.gen(function*() {
+    const config = yield* Load.decode(Proxy.withTestDefaults(doc), "<test>")
+    const context = yield* Layer.build(Layer.merge(adapters(config), streamedBodies))
+    const instance = yield* Switchyard.make(config).pipe(Effect.provide(context))
+    yield* instance.apply(config).pipe(Effect.provide(context))
+    return instance.listeners()["web"]!.url
+  })
+
+describe("Proxy (response bodies read as streams)", () => {
+  it.scopedLive("copies a Readable body whole, and an empty 204 and 304", () =>
+    Effect.gen(function*() {
+      const size = 3 * 1024 * 1024 + 17
+      const a = yield* Backends.make("a", (req, res) => {
+        if (req.url === "/204") return void res.writeHead(204).end()
+        if (req.url === "/304") return void res.writeHead(304, { etag: "\"x\"" }).end()
+        res.writeHead(200, { "content-length": String(size) })
+        res.end(Buffer.alloc(size, 7))
+      })
+      const url = yield* withStreamedBodies(Proxy.simple([a.url]))
+      const reply = yield* Effect.promise(() => undiciRequest(`${url}/big`).then(async (r) => ({ status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()) })))
+      assert.strictEqual(reply.status, 200)
+      assert.strictEqual(reply.body.length, size)
+      assert.isTrue(reply.body.every((b) => b === 7))
+      for (const status of [204, 304]) {
+        const empty = yield* request(`${url}/${status}`)
+        assert.strictEqual(empty.status, status)
+      }
+      // the connection of each was released: the pool still answers
+      assert.strictEqual((yield* request(`${url}/204`)).status, 204)
+    }))
+
+  it.scopedLive("keeps backpressure for a client that does not read, and releases the upstream when it goes away", () =>
+    Effect.gen(function*() {
+      let written = 0
+      let upstreamClosed = false
+      const a = yield* Backends.make("a", (req, res) => {
+        req.socket.once("close", () => (upstreamClosed = true))
+        res.writeHead(200, { "content-type": "application/octet-stream" })
+        const chunk = Buffer.alloc(64 * 1024)
+        const pump = () => {
+          while (written < 256 * 1024 * 1024) {
+            written += chunk.length
+            if (!res.write(chunk)) return void res.once("drain", pump)
+          }
+          res.end()
+        }
+        pump()
+      })
+      const url = yield* withStreamedBodies(Proxy.simple([a.url]))
+      const socket = net.connect(portOf(url), "127.0.0.1")
+      socket.pause()
+      socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+      yield* Effect.sleep("1500 millis")
+      assert.isBelow(written, 32 * 1024 * 1024)
+      socket.destroy()
+      for (let i = 0; i < 40 && !upstreamClosed; i++) yield* Effect.sleep("50 millis")
+      assert.isTrue(upstreamClosed)
     }))
 })
