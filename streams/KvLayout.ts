@@ -14,6 +14,8 @@
  */
 import { parse } from "yaml"
 import type { ConfigProblem } from "../src/config/ConfigError.js"
+import { duplicateKeys } from "../src/config/JsonKeys.js"
+import { deepFreeze, TextMemo } from "../src/config/TextMemo.js"
 import type { DynamicEntities } from "./ConfigSource.js"
 
 export type EntityKind = "routes" | "pools" | "middlewares"
@@ -110,31 +112,16 @@ type Parsed = { readonly _tag: "Valid"; readonly value: unknown } | { readonly _
  * Both stores re-list the whole prefix on every change, so every value but the changed one was parsed
  * the time before: a parsed value is kept by its text (≈1.5 ms of a reload with six keys was YAML
  * parsing). Kept values are frozen, since snapshots share them; merging copies and decoding builds new
- * objects, so nothing downstream writes to them. Bounded by total text size; full, it starts over.
+ * objects, so nothing downstream writes to them.
  */
-const parsedByText = new Map<string, Parsed>()
-let parsedBytes = 0
-const MAX_PARSED_BYTES = 4 * 1024 * 1024
-
-const deepFreeze = (value: unknown): void => {
-  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return
-  Object.freeze(value)
-  for (const child of Object.values(value)) deepFreeze(child)
-}
+const parsedByText = new TextMemo<Parsed>(4 * 1024 * 1024)
 
 const parseEntity = (value: string): Parsed => {
   const cached = parsedByText.get(value)
   if (cached !== undefined) return cached
   const parsed = parseText(value)
-  if (value.length <= MAX_PARSED_BYTES / 16) {
-    if (parsedBytes + value.length > MAX_PARSED_BYTES) {
-      parsedByText.clear()
-      parsedBytes = 0
-    }
-    if (parsed._tag === "Valid") deepFreeze(parsed.value)
-    parsedByText.set(value, parsed)
-    parsedBytes += value.length
-  }
+  if (parsed._tag === "Valid") deepFreeze(parsed.value)
+  parsedByText.set(value, parsed)
   return parsed
 }
 
@@ -143,19 +130,39 @@ const parseText = (value: string): Parsed => {
   if (bytes > maxValueBytes) {
     return { _tag: "Invalid", found: `a value of ${bytes} bytes (at most ${maxValueBytes} are accepted)` }
   }
-  let document: unknown
-  try {
-    // JSON is YAML 1.2; `uniqueKeys` (the default) rejects duplicate keys and the alias limit
-    // (maxAliasCount, default 100) rejects "billion laughs" documents. logLevel "error": warnings
-    // are not printed, errors still throw.
-    document = parse(value, { logLevel: "error" })
-  } catch (error) {
-    return { _tag: "Invalid", found: `invalid syntax: ${firstLine(error)}` }
+  let document = asJson(value)
+  if (document === undefined) {
+    try {
+      // JSON is YAML 1.2; `uniqueKeys` (the default) rejects duplicate keys and the alias limit
+      // (maxAliasCount, default 100) rejects "billion laughs" documents. logLevel "error": warnings
+      // are not printed, errors still throw.
+      document = parse(value, { logLevel: "error" })
+    } catch (error) {
+      return { _tag: "Invalid", found: `invalid syntax: ${firstLine(error)}` }
+    }
   }
   if (document === null || document === undefined) return { _tag: "Invalid", found: "an empty value" }
   if (Array.isArray(document)) return { _tag: "Invalid", found: "a list" }
   if (typeof document !== "object") return { _tag: "Invalid", found: `a ${typeof document} (${quote(String(document))})` }
   return { _tag: "Valid", value: document }
+}
+
+/**
+ * A value that is a JSON object (as tools write them) parsed as JSON: the document YAML would give, in
+ * microseconds instead of YAML's ≈0.7 ms. `undefined` for anything else, duplicate keys included
+ * (YAML's parser then reports them, as for a YAML value).
+ */
+const asJson = (value: string): unknown => {
+  let i = 0
+  while (i < value.length && value.charCodeAt(i) <= 32) i++
+  if (value.charCodeAt(i) !== 123 /* { */) return undefined
+  let document: unknown
+  try {
+    document = JSON.parse(value)
+  } catch {
+    return undefined // not JSON: a YAML flow mapping (`{pool: a}`), or broken
+  }
+  return duplicateKeys(value).length === 0 ? document : undefined
 }
 
 const firstLine = (error: unknown): string => {

@@ -98,7 +98,7 @@ export const startSwitchyard = async (
   const dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"))
   const file = path.join(dir, "switchyard.yaml")
   writeFileSync(file, yaml({ port, adminPort, origins }))
-  const child = track(spawn(process.execPath, [SWITCHYARD_BIN, "--config", file], {
+  const child = track(spawn(process.execPath, [...(process.env.SY_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SY_PROF}`] : []), SWITCHYARD_BIN, "--config", file], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_ENV: "production" }

@@ -63,6 +63,20 @@ describe("KvLayout", () => {
     assert.match(byPath.get("pools.dup") ?? "", /unique/)
   })
 
+  it("parses JSON as JSON and YAML flow mappings as YAML; JSON with a duplicate key is reported as YAML reports it", () => {
+    const result = KvLayout.fromKeyValues("etcd", prefix, [
+      ["/switchyard/routes/json", ` \n{"backends": [{"pool": "a", "weight": 2}], "timeout": "1.5s", "x": null}`],
+      ["/switchyard/routes/flow", "{backends: [{pool: a}], timeout: 1s}"],
+      ["/switchyard/routes/dup", `{"backends": [{"pool": "a"}], "backends": []}`]
+    ])
+    assert.deepStrictEqual(result.entities.routes, {
+      json: { backends: [{ pool: "a", weight: 2 }], timeout: "1.5s", x: null },
+      flow: { backends: [{ pool: "a" }], timeout: "1s" }
+    })
+    assert.deepStrictEqual(result.problems.map((p) => p.path), ["routes.dup"])
+    assert.match(result.problems[0]?.message ?? "", /found invalid syntax: Map keys must be unique/)
+  })
+
   it("reports names that are not valid entity names", () => {
     const result = KvLayout.fromKeyValues("etcd", prefix, [
       ["/switchyard/routes/-api", "{}"],

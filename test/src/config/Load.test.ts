@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { fileURLToPath } from "node:url"
 import type { ConfigError, ConfigProblem } from "../../../src/config/ConfigError.js"
 import * as Load from "../../../src/config/Load.js"
+import { SwitchyardConfig } from "../../../src/config/Schema.js"
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url))
 
@@ -460,4 +461,51 @@ describe("Load", () => {
         }])
       }))
   })
+
+  describe("decode by parts", () => {
+    const whole = Schema.decodeUnknownSync(SwitchyardConfig)
+    const options = { errors: "all", onExcessProperty: "error" } as const
+
+    it.effect("gives what decoding the whole document gives, for every shipped and fixture config", () =>
+      Effect.gen(function*() {
+        for (const file of ["basic.yaml", "basic.json", "basic.toml", "../../../config/switchyard.yaml"]) {
+          const { document } = yield* Load.readDocument(fixture(file), {})
+          const decoded = yield* Load.decode(document, file)
+          assert.deepStrictEqual(decoded, whole(document, options), file)
+          // again, from what was kept: the same value
+          assert.deepStrictEqual(yield* Load.decode(structuredClone(document), file), decoded, file)
+        }
+      }))
+
+    it.effect("follows a changed entity, keeps the rest, and shares nothing writable between versions", () =>
+      Effect.gen(function*() {
+        const doc = (timeout: string) => ({
+          ...minimal,
+          routes: { a: { backends: [{ pool: "p" }], timeout }, b: { backends: [{ pool: "p" }] } },
+          pools: { p: { servers: [{ url: "http://127.0.0.1:1" }] } }
+        })
+        const first = yield* Load.decode(doc("1s"), "<test>")
+        const second = yield* Load.decode(doc("2s"), "<test>")
+        assert.strictEqual(first.routes["a"]!.timeout, 1000)
+        assert.strictEqual(second.routes["a"]!.timeout, 2000)
+        assert.deepStrictEqual(second, whole(doc("2s"), options))
+        assert.strictEqual(second.routes["b"], first.routes["b"])
+        assert.isTrue(Object.isFrozen(second.routes["b"]!.backends))
+        assert.throws(() => {
+          ;(second.pools["p"]!.servers as Array<unknown>).push({ url: "http://127.0.0.1:2" })
+        })
+      }))
+
+    it.effect("reports a document with a problem in one part with every problem and its path", () =>
+      Effect.gen(function*() {
+        const valid = { ...minimal, routes: { a: { backends: [{ pool: "p" }] } }, pools: { p: { servers: [{ url: "http://127.0.0.1:1" }] } } }
+        yield* Load.decode(valid, "<test>") // its parts are kept
+        const problems = yield* problemsOf(Load.decode({ ...valid, routes: { ...valid.routes, b: { backends: [], timout: "1s" } } }, "<test>"))
+        find(problems, "routes.b.timout")
+        find(problems, "routes.b.backends")
+        const date = yield* problemsOf(Load.decode({ ...valid, shutdownTimeout: new Date(0) }, "<test>"))
+        find(date, "shutdownTimeout")
+      }))
+  })
 })
+
