@@ -50,6 +50,8 @@ export const urlOf = (host: string, port: number, scheme = "http") => {
 
 interface ListenerEntry {
   readonly definition: string
+  /** The decoded spec (shared across reloads while unchanged: then no comparison is needed). */
+  readonly spec: ListenerConfig
   readonly bound: HttpListener.BoundListener
   readonly scope: Scope.CloseableScope
   /** `http://host:port` (or https) of the bound listener. */
@@ -96,7 +98,7 @@ export const make = (
           HttpListener.bind(name, spec, state, dispatcher(state), metrics.openConnections(name)),
           scope
         ).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-        return { definition: canonical(spec), bound, scope, url: urlOf(bound.host, bound.port, state.scheme) } satisfies ListenerEntry
+        return { definition: canonical(spec), spec, bound, scope, url: urlOf(bound.host, bound.port, state.scheme) } satisfies ListenerEntry
       })
 
     const closeListener = (entry: ListenerEntry) =>
@@ -107,7 +109,7 @@ export const make = (
       Effect.gen(function*() {
         for (const [name, entry] of listeners) {
           const spec = next.listeners[name]
-          if (spec === undefined || canonical(spec) !== entry.definition) {
+          if (spec === undefined || (spec !== entry.spec && canonical(spec) !== entry.definition)) {
             listeners.delete(name)
             yield* closeListener(entry)
           }

@@ -235,28 +235,26 @@ export const make = (options: WatcherOptions) =>
     // waits `debounce` to take in the rest of a burst, so a steady flood of changes cannot starve it.
     const signals = yield* Queue.sliding<void>(1)
     // A source's stream is not supposed to end or die; if one does (a bug in an adapter), it is logged
-    // and resubscribed (a full re-read), and the other sources are not affected.
-    const supervised = (source: ConfigSource) =>
+    // and resubscribed (a full re-read), and the other sources are not affected. Each source is followed
+    // by its own fiber (not one merged stream): every stream layer is work per snapshot.
+    const follow = (source: ConfigSource) =>
       source.snapshots.pipe(
-        Stream.map((snapshot) => [source.name, snapshot] as const),
-        Stream.catchAllCause((cause) =>
-          Stream.fromEffect(Effect.logError("configuration source failed; resubscribing").pipe(
-            Effect.annotateLogs({ source: source.name, cause: Cause.pretty(cause) })
-          )).pipe(Stream.drain)
+        Stream.runForEach((snapshot) =>
+          Effect.suspend(() => {
+            latest.set(source.name, snapshot)
+            changed.add(snapshot.source)
+            return Queue.offer(signals, undefined)
+          })
         ),
-        Stream.concat(Stream.fromEffect(Effect.sleep("1 second")).pipe(Stream.drain)),
-        Stream.forever
+        Effect.catchAllCause((cause) =>
+          Effect.logError("configuration source failed; resubscribing").pipe(
+            Effect.annotateLogs({ source: source.name, cause: Cause.pretty(cause) })
+          )
+        ),
+        Effect.zipRight(Effect.sleep("1 second")),
+        Effect.forever
       )
-    yield* Stream.mergeAll(options.sources.map(supervised), { concurrency: "unbounded" }).pipe(
-      Stream.runForEach(([name, snapshot]) =>
-        Effect.suspend(() => {
-          latest.set(name, snapshot)
-          changed.add(snapshot.source)
-          return Queue.offer(signals, undefined)
-        })
-      ),
-      Effect.forkScoped
-    )
+    yield* Effect.forEach(options.sources, (source) => Effect.forkScoped(follow(source)), { discard: true })
     yield* Queue.take(signals).pipe(
       Effect.zipRight(Effect.sleep(options.debounce ?? 10)),
       Effect.zipRight(reconcile),

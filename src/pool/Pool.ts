@@ -36,6 +36,8 @@ export interface Pool {
   readonly name: string
   /** Canonical JSON of the pool's definition: an unchanged definition keeps its pool across reloads. */
   readonly definition: string
+  /** The decoded definition (decoding shares an unchanged one across reloads: then no comparison is needed). */
+  readonly config: PoolConfig
   readonly servers: ReadonlyArray<Server>
   readonly pick: (context: LoadBalancer.PickContext) => Server | undefined
   /** Whether any server can take a request now. */
@@ -89,6 +91,7 @@ export const make = (name: string, config: PoolConfig): Effect.Effect<Pool, Conf
     const pool: Pool = {
       name,
       definition: canonical(config),
+      config,
       servers,
       pick: balancer.pick,
       hasAvailable: balancer.hasAvailable,

@@ -57,7 +57,7 @@ export const make: Effect.Effect<PoolRegistry, never, Scope.Scope> = Effect.gen(
       const abort = Effect.forEach(opened, (entry) => Scope.close(entry.scope, Exit.void), { discard: true })
       for (const [name, config] of Object.entries(configs)) {
         const existing = entries.get(name)
-        if (existing !== undefined && existing.pool.definition === canonical(config)) {
+        if (existing !== undefined && (existing.pool.config === config || existing.pool.definition === canonical(config))) {
           next.set(name, existing)
           continue
         }
