@@ -9,11 +9,16 @@
 //      BENCH_SCENARIOS (throughput,stream,propagation,reload), BENCH_TARGETS (reference,fastify,switchyard),
 //      BENCH_TOOL (wrk|autocannon; default wrk when on PATH), BENCH_STREAM_BYTES (1073741824),
 //      BENCH_STREAM_TARGETS (reference,switchyard), BENCH_OUT (bench/results/latest.json),
-//      BENCH_PROPAGATION_CHANGES (200), BENCH_RELOADS (200), BENCH_RELOAD_ROUNDS (min(BENCH_ROUNDS, 2))
+//      BENCH_PROPAGATION_CHANGES (200), BENCH_RELOADS (200), BENCH_RELOAD_ROUNDS (min(BENCH_ROUNDS, 2)),
+//      BENCH_PIN (auto: the proxy under test alone on CPU 0, the rest on the other CPUs; 0 = not placed),
+//      BENCH_INSTRUCTIONS_WARMUP (4000), BENCH_INSTRUCTIONS_REQUESTS (4000) for the opt-in `instructions`
+//      scenario (valgrind: instructions per request, a count the machine's noise does not move)
 import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { describePlacement, offTest, pinHarness, placement, underTest } from "./e2e/cpus.mjs"
+import { instructionsScenario } from "./e2e/instructions.mjs"
 import { startDynamic } from "./e2e/dynamic.mjs"
 import { load } from "./e2e/load.mjs"
 import { installCleanup, memoryOf, onPath, sleep, stop } from "./e2e/procs.mjs"
@@ -55,11 +60,13 @@ const opts = {
   propagationChanges: Math.round(num("BENCH_PROPAGATION_CHANGES", 200)),
   reloads: Math.round(num("BENCH_RELOADS", 200)),
   reloadRounds: Math.round(num("BENCH_RELOAD_ROUNDS", Math.min(2, Math.round(num("BENCH_ROUNDS", 3))))),
+  instructionsWarmup: Math.round(num("BENCH_INSTRUCTIONS_WARMUP", 4000)),
+  instructionsRequests: Math.round(num("BENCH_INSTRUCTIONS_REQUESTS", 4000)),
   out: process.env.BENCH_OUT ?? path.join(here, "results/latest.json")
 }
 const tool = process.env.BENCH_TOOL ?? ((await onPath("wrk")) ? "wrk" : "autocannon")
 if (tool !== "wrk" && tool !== "autocannon") throw new Error(`BENCH_TOOL must be wrk or autocannon, got ${tool}`)
-const SCENARIOS = ["throughput", "stream", "propagation", "reload"]
+const SCENARIOS = ["throughput", "stream", "propagation", "reload", "instructions"]
 for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (one of ${SCENARIOS.join(", ")})`)
 
 const log = (...args) => console.log("[bench]", ...args)
@@ -84,7 +91,7 @@ const starters = {
 const results = {
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
-  options: { ...opts, tool, out: undefined },
+  options: { ...opts, tool, out: undefined, placement: placement ?? "none" },
   request: { host: LOAD_HOST, path: LOAD_PATH, responseBytes: 64 },
   unavailable: {}
 }
@@ -130,13 +137,19 @@ const throughput = async (backend) => {
   if (running.length === 0) throw new Error("no target could be started")
   const checks = {}
   for (const t of running) checks[t.name] = await preflight(t)
-  const loadOf = (t, duration) =>
-    load(tool, {
-      url: `http://127.0.0.1:${t.port}${LOAD_PATH}`,
-      headers: { Host: LOAD_HOST },
-      connections: opts.connections,
-      duration
-    })
+  const loadOf = async (t, duration) => {
+    underTest(t.pid)
+    try {
+      return await load(tool, {
+        url: `http://127.0.0.1:${t.port}${LOAD_PATH}`,
+        headers: { Host: LOAD_HOST },
+        connections: opts.connections,
+        duration
+      })
+    } finally {
+      offTest(t.pid)
+    }
+  }
 
   for (const t of running) {
     log(`warm-up ${t.name} (${opts.warmup}s)`)
@@ -227,6 +240,7 @@ const stream = async (backend) => {
     const t = await startTarget(name, backend)
     if (!t) continue
     log(`stream ${name}: ${fmt(opts.streamBytes / MiB, 0)} MiB up, then down`)
+    underTest(t.pid)
     const r = await streamScenario(t, { bytes: opts.streamBytes })
     await stop(t.child)
     const peak = Math.max(r.vmHwmMiB ?? 0, r.peakRssSampledMiB ?? 0)
@@ -255,12 +269,45 @@ const stream = async (backend) => {
   return out
 }
 
+const instructions = async (backend) => {
+  const targets = opts.targets.filter((name) => starters[name])
+  const out = await instructionsScenario(backend, {
+    targets,
+    warmup: opts.instructionsWarmup,
+    requests: opts.instructionsRequests,
+    connections: 10,
+    log
+  })
+  const rows = [["target", "k instructions / request", "failed requests"]]
+  for (const [name, r] of Object.entries(out)) rows.push([name, fmt(r.perRequest / 1000, 1), r.failed])
+  console.log(`\n== instructions: callgrind, ${opts.instructionsRequests} requests after ${opts.instructionsWarmup} warm-up requests, 10 connections ==`)
+  console.log(pad(rows))
+  const sy = out.switchyard
+  const comparisons = {}
+  const targetsOut = {}
+  // inverted, so that it reads like a req/s ratio: 0.8x = Switchyard does 1/0.8 times the other's work
+  for (const other of ["reference", "fastify"]) {
+    if (!sy || !out[other]) continue
+    comparisons[other] = out[other].perRequest / sy.perRequest
+    console.log(`switchyard/${other.padEnd(9)} work ratio ${fmt(comparisons[other], 3)}x (the other's instructions per request / Switchyard's)`)
+  }
+  if (comparisons.reference) {
+    targetsOut.reference = { goal: ">= 0.75x the reference's work per request", pass: comparisons.reference >= 0.75 && sy.failed === 0 }
+  }
+  if (comparisons.fastify) {
+    targetsOut.fastify = { goal: ">= 1.0x fastify's work per request", pass: comparisons.fastify >= 1.0 && sy.failed === 0 }
+  }
+  for (const t of Object.values(targetsOut)) console.log(`target ${t.goal.padEnd(42)} ${t.pass ? "PASS" : "MISS"}`)
+  return { perTarget: out, comparisons, targets: targetsOut }
+}
+
 // propagation and reload share one etcd + Switchyard (routes and pools in etcd), started on first use.
 let dynamic
 const dynamicSetup = async (backend) => {
   if (dynamic !== undefined) return dynamic.running
   try {
     const running = await startDynamic(backend)
+    underTest(running.switchyard.pid)
     log(`etcd ${running.etcd.endpoint} (pid ${running.etcd.pid}); switchyard on ${running.switchyard.port} (admin ${running.switchyard.adminPort}) following it`)
     dynamic = { running }
   } catch (error) {
@@ -325,7 +372,9 @@ const reload = async (backend) => {
   return r
 }
 
+pinHarness()
 log(`tool ${tool}; duration ${opts.duration}s; rounds ${opts.rounds}; warm-up ${opts.warmup}s; scenarios ${opts.scenarios.join(",")}`)
+log(describePlacement())
 const needsSwitchyard = opts.targets.includes("switchyard") || opts.streamTargets.includes("switchyard") ||
   opts.scenarios.includes("propagation") || opts.scenarios.includes("reload")
 results.switchyardBuild = needsSwitchyard ? SWITCHYARD_CLI : undefined
@@ -337,6 +386,7 @@ try {
   if (opts.scenarios.includes("stream")) results.stream = await stream(backend)
   if (opts.scenarios.includes("propagation")) results.propagation = await propagation(backend)
   if (opts.scenarios.includes("reload")) results.reload = await reload(backend)
+  if (opts.scenarios.includes("instructions")) results.instructions = await instructions(backend)
 } catch (error) {
   failed = error
   results.error = error.message

@@ -91,13 +91,16 @@ export const tail = (stream, max = 8192) => {
 
 /**
  * Forks `script` with IPC; resolves with `{ child, info }` once the child sends `{ ready: true, … }`.
+ * `wrap` (`[command, ...args]`) runs node under that command.
  * The child exits when the IPC channel closes (so a killed harness leaves nothing behind).
  */
-export const forkServer = (script, args = [], { timeoutMs = 15000, env } = {}) =>
+export const forkServer = (script, args = [], { timeoutMs = 15000, env, wrap } = {}) =>
   new Promise((resolve, reject) => {
     const child = track(fork(script, args, {
       stdio: ["ignore", "inherit", "pipe", "ipc"],
-      env: { ...process.env, ...env }
+      env: { ...process.env, ...env },
+      // `wrap`: a command that runs node (valgrind …); the IPC channel's fd passes through it
+      ...(wrap ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath] } : {})
     }))
     const stderr = tail(child.stderr)
     const timer = setTimeout(() => {

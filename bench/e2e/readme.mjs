@@ -12,8 +12,11 @@ const r = JSON.parse(readFileSync(file, "utf8"))
 const f = (n, d = 2) => (n === undefined || n === null ? "–" : Number(n).toFixed(d))
 const o = r.options
 const lines = []
+const placed = o.placement && o.placement !== "none"
+  ? `the proxy under test alone on CPU ${o.placement.proxy}, everything else on CPU ${o.placement.rest}`
+  : "processes not placed on CPUs"
 lines.push(`Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} vCPU ${r.machine.cpuModel ?? ""}, Node ${r.machine.node}, ` +
-  `${o.tool}, ${o.connections} connections, ${o.duration} s × ${o.rounds} rounds (medians).`)
+  `${o.tool}, ${o.connections} connections, ${o.duration} s × ${o.rounds} rounds (medians); ${placed}.`)
 lines.push("")
 if (r.throughput) {
   const t = r.throughput
@@ -54,6 +57,25 @@ if (r.stream) {
   }
   lines.push("")
 }
+if (r.instructions) {
+  const i = r.instructions
+  lines.push(`**instructions** — callgrind, ${o.instructionsRequests} requests counted after ${o.instructionsWarmup} warm-up requests, ` +
+    "10 keep-alive connections, one target at a time")
+  lines.push("")
+  lines.push("| target | k instructions per request |")
+  lines.push("| --- | ---: |")
+  for (const [name, x] of Object.entries(i.perTarget)) lines.push(`| ${name} | ${f(x.perRequest / 1000, 1)} |`)
+  lines.push("")
+  if (i.comparisons.reference !== undefined) {
+    lines.push(`- work ratio (reference's instructions per request / Switchyard's): **${f(i.comparisons.reference, 3)}×** — ` +
+      `target ≥ 0.75×: **${i.targets.reference.pass ? "PASS" : "MISS"}**`)
+  }
+  if (i.comparisons.fastify !== undefined) {
+    lines.push(`- work ratio (fastify's / Switchyard's): **${f(i.comparisons.fastify, 3)}×** — ` +
+      `target ≥ 1.0×: **${i.targets.fastify.pass ? "PASS" : "MISS"}**`)
+  }
+  lines.push("")
+}
 for (const [name, reason] of Object.entries(r.unavailable ?? {})) {
   if (name !== "dynamic") lines.push(`- ${name} was not runnable: ${reason.split("\n")[0]}`)
 }
@@ -61,7 +83,7 @@ for (const [name, reason] of Object.entries(r.unavailable ?? {})) {
 const dyn = []
 if (r.propagation || r.reload || r.unavailable?.dynamic) {
   dyn.push(`Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} vCPU ${r.machine.cpuModel ?? ""}, Node ${r.machine.node}, ` +
-    `${r.dynamic?.etcd ?? "etcd"} (single member, loopback).`)
+    `${r.dynamic?.etcd ?? "etcd"} (single member, loopback); ${placed}.`)
   dyn.push("")
 }
 if (r.unavailable?.dynamic) dyn.push(`- etcd + Switchyard were not runnable: ${r.unavailable.dynamic.split("\n")[0]}`, "")

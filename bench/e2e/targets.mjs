@@ -23,13 +23,13 @@ export const startBackend = async () => {
   return { name: "backend", child, pid: child.pid, ports: info.ports, origin: origins[0], origins }
 }
 
-export const startReference = async (origin) => {
-  const { child, info } = await forkServer(path.join(here, "reference.mjs"), [origin])
+export const startReference = async (origin, { wrap, readyTimeoutMs } = {}) => {
+  const { child, info } = await forkServer(path.join(here, "reference.mjs"), [origin], { wrap, timeoutMs: readyTimeoutMs })
   return { name: "reference", child, pid: child.pid, port: info.port }
 }
 
-export const startFastify = async (origin) => {
-  const { child, info } = await forkServer(path.join(here, "fastify.mjs"), [origin])
+export const startFastify = async (origin, { wrap, readyTimeoutMs } = {}) => {
+  const { child, info } = await forkServer(path.join(here, "fastify.mjs"), [origin], { wrap, timeoutMs: readyTimeoutMs })
   return { name: "fastify", child, pid: child.pid, port: info.port }
 }
 
@@ -89,7 +89,7 @@ export const httpRequest = ({ port, host, path: p, method = "GET", timeoutMs = 5
  */
 export const startSwitchyard = async (
   origins,
-  { readyTimeoutMs = 20_000, yaml = switchyardYaml, probe = { host: LOAD_HOST, path: LOAD_PATH } } = {}
+  { readyTimeoutMs = 20_000, yaml = switchyardYaml, probe = { host: LOAD_HOST, path: LOAD_PATH }, wrap } = {}
 ) => {
   if (!existsSync(SWITCHYARD_CLI)) throw new Error(`${SWITCHYARD_CLI} does not exist (run npm run build)`)
   const port = await freePort()
@@ -98,7 +98,9 @@ export const startSwitchyard = async (
   const dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"))
   const file = path.join(dir, "switchyard.yaml")
   writeFileSync(file, yaml({ port, adminPort, origins }))
-  const child = track(spawn(process.execPath, [...(process.env.SY_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SY_PROF}`] : []), SWITCHYARD_BIN, "--config", file], {
+  // `wrap` ([command, ...args]) runs node under that command (valgrind, for the instructions scenario)
+  const command = wrap ? [...wrap, process.execPath] : [process.execPath]
+  const child = track(spawn(command[0], [...command.slice(1), SWITCHYARD_BIN, "--config", file], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_ENV: "production" }
