@@ -11,7 +11,7 @@
 //      BENCH_STREAM_TARGETS (reference,switchyard), BENCH_OUT (bench/results/latest.json),
 //      BENCH_PROPAGATION_CHANGES (200), BENCH_RELOADS (200), BENCH_RELOAD_ROUNDS (min(BENCH_ROUNDS, 2)),
 //      BENCH_PIN (auto: the proxy under test alone on CPU 0, the rest on the other CPUs; 0 = not placed),
-//      BENCH_INSTRUCTIONS_WARMUP (4000), BENCH_INSTRUCTIONS_REQUESTS (4000) for the opt-in `instructions`
+//      BENCH_INSTRUCTIONS_WARMUP (12000), BENCH_INSTRUCTIONS_REQUESTS (8000) for the opt-in `instructions`
 //      scenario (valgrind: instructions per request, a count the machine's noise does not move)
 import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
@@ -60,8 +60,8 @@ const opts = {
   propagationChanges: Math.round(num("BENCH_PROPAGATION_CHANGES", 200)),
   reloads: Math.round(num("BENCH_RELOADS", 200)),
   reloadRounds: Math.round(num("BENCH_RELOAD_ROUNDS", Math.min(2, Math.round(num("BENCH_ROUNDS", 3))))),
-  instructionsWarmup: Math.round(num("BENCH_INSTRUCTIONS_WARMUP", 4000)),
-  instructionsRequests: Math.round(num("BENCH_INSTRUCTIONS_REQUESTS", 4000)),
+  instructionsWarmup: Math.round(num("BENCH_INSTRUCTIONS_WARMUP", 12000)),
+  instructionsRequests: Math.round(num("BENCH_INSTRUCTIONS_REQUESTS", 8000)),
   out: process.env.BENCH_OUT ?? path.join(here, "results/latest.json")
 }
 const tool = process.env.BENCH_TOOL ?? ((await onPath("wrk")) ? "wrk" : "autocannon")
