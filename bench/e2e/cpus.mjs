@@ -3,10 +3,10 @@
 // runs on the other CPUs.
 //
 // Why: on a 2-CPU machine the three processes of a throughput run (load generator, proxy, backend)
-// otherwise share both CPUs as the kernel's scheduler places them, and single 10 s runs of the same
-// target varied by ±40 %: the ratios then measured placement luck as much as the proxies. With the
-// proxy alone on a CPU it is the bottleneck, and req/s compares what each proxy costs per request.
-// Every target is placed the same way. BENCH_PIN=0 runs unplaced (the earlier runs in bench/README.md).
+// otherwise share both CPUs as the kernel's scheduler places them, so a ratio also measures where each
+// proxy happened to run. With the proxy alone on a CPU it is the bottleneck of the run, and every
+// target runs under the same conditions. The machine's own speed still drifts between minutes (the
+// `instructions` scenario is the measure that does not). BENCH_PIN=0 runs unplaced.
 import { execFileSync } from "node:child_process"
 import os from "node:os"
 
