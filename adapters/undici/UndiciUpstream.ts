@@ -100,8 +100,6 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   private pending: Array<Buffer> | undefined = undefined
   private pendingBytes = 0
   private sinkPaused = false
-  /** The sink got its end or failure. */
-  private delivered = false
   private ended = false
   private failure: Error | undefined = undefined
 
@@ -181,7 +179,6 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
       this.push(null)
       this.settle()
     } else if (this.sink !== undefined && this.pending === undefined) {
-      this.delivered = true
       this.sink.end()
       this.settle()
     }
@@ -198,7 +195,6 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
     if (this.streaming) {
       this.destroy(error)
     } else if (this.sink !== undefined && this.pending === undefined) {
-      this.delivered = true
       this.sink.error(error)
       this.settle()
     }
@@ -219,7 +215,8 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   }
 
   [proceed]() {
-    if (!this.sinkPaused || this.sink === undefined || this.delivered) return
+    // settled with a sink: it has had its end or failure
+    if (!this.sinkPaused || this.sink === undefined || this.settled) return
     this.sinkPaused = false
     this.flush()
   }
@@ -262,11 +259,9 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
     }
     if (this.sink === undefined) return // the sink destroyed the body while taking a chunk
     if (this.ended) {
-      this.delivered = true
       sink.end()
       this.settle()
     } else if (this.failure !== undefined) {
-      this.delivered = true
       sink.error(this.failure)
       this.settle()
     } else if (!this.sinkPaused) {
@@ -275,8 +270,10 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   }
 }
 
+const headersTimedOut = (exchange: Exchange) => exchange.timeout()
+
 const armHeadersTimeout = (exchange: Exchange, ms: number) => {
-  exchange.timer = setTimeout(() => exchange.timeout(), ms)
+  exchange.timer = setTimeout(headersTimedOut, ms, exchange)
 }
 
 const makeClient = (origin: string, label: string, options: ConnectionOptions) => {

@@ -525,15 +525,11 @@ const partialProblems = (raw: unknown): ReadonlyArray<PathProblem> => {
  */
 const decodedParts = new TextMemo<unknown>(4 * 1024 * 1024)
 
-const entityKinds = ["routes", "pools", "middlewares"] as const
-const entityDecoders: Record<
-  EntityKind,
-  (raw: unknown, options: AST.ParseOptions) => Either.Either<unknown, ParseResult.ParseError>
-> = {
-  routes: Schema.decodeUnknownEither(entitySchemas.routes),
-  pools: Schema.decodeUnknownEither(entitySchemas.pools),
-  middlewares: Schema.decodeUnknownEither(entitySchemas.middlewares)
-}
+type PartDecoder = (raw: unknown, options: AST.ParseOptions) => Either.Either<unknown, ParseResult.ParseError>
+
+const entityDecoders = Object.fromEntries(
+  Object.entries(entitySchemas).map(([kind, schema]) => [kind, Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)])
+) as Record<EntityKind, PartDecoder>
 
 /** Only JSON values (no `Date` from TOML, no `undefined`): the JSON text is then the whole value. */
 const isJsonValue = (value: unknown): boolean => {
@@ -572,13 +568,11 @@ const decodePart = <A>(
 const decodeByParts = (raw: unknown): SwitchyardConfig | undefined => {
   if (!isPlainObject(raw)) return undefined
   const rest: Record<string, unknown> = {}
-  for (const key of Object.keys(raw)) {
-    if (key !== "routes" && key !== "pools" && key !== "middlewares") rest[key] = raw[key]
-  }
+  for (const key of Object.keys(raw)) if (!Object.hasOwn(entitySchemas, key)) rest[key] = raw[key]
   const base = decodePart("document", decodeDocument, rest)
   if (base === undefined) return undefined
   const config = { ...base } as { -readonly [K in keyof SwitchyardConfig]: SwitchyardConfig[K] }
-  for (const kind of entityKinds) {
+  for (const kind of Object.keys(entityDecoders) as Array<EntityKind>) {
     if (!(kind in raw)) continue // the schema's default, as in `base`
     const entities = raw[kind]
     if (!isPlainObject(entities)) return undefined

@@ -127,11 +127,12 @@ const destroyResponse = (res: ServerResponse) => res.destroy()
  * responses; stream.pipeline() also allocates and aborts an AbortController.
  */
 class ResponseFlow implements BodySink {
-  source: BodySource | undefined = undefined
-  body: Readable | undefined = undefined
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
-  /** The source delivered its end or failure. */
+  private body: Readable | undefined = undefined
+  /** `body` is a `BodySource` writing into this sink (else it is copied by its 'data' events). */
+  private direct = false
+  /** The body delivered its end or failure. */
   private done = false
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
   private onDrain: (() => void) | undefined = undefined
   constructor(private readonly res: ServerResponse, private readonly sendTimeout: number) {}
 
@@ -145,7 +146,7 @@ class ResponseFlow implements BodySink {
           clearTimeout(this.timer)
           this.timer = undefined
         }
-        if (this.source !== undefined) this.source[proceed]()
+        if (this.direct) (this.body as BodySource)[proceed]()
         else this.body?.resume()
       }
       res.on("drain", this.onDrain)
@@ -163,21 +164,24 @@ class ResponseFlow implements BodySink {
     this.res.destroy()
   }
 
-  /** The client's response closed (finished or not). */
+  /** The client's response closed (finished or not): a body it did not wait for is abandoned. */
   closed() {
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (this.source !== undefined) {
-      if (!this.done) this.source.destroy()
-    } else if (this.body !== undefined && !this.body.readableEnded) this.body.destroy()
+    if (!this.done) this.body?.destroy()
   }
 
+  /** Copies `body`: straight from its source when it is an unread `BodySource`, else by its events. */
   forward(body: Readable) {
     this.body = body
+    if (isBodySource(body) && body[open](this)) {
+      this.direct = true
+      return
+    }
     body.on("data", (chunk: Buffer) => {
       if (!this.data(chunk)) body.pause()
     })
-    body.on("end", () => this.res.end())
-    body.on("error", () => this.res.destroy())
+    body.on("end", () => this.end())
+    body.on("error", () => this.error())
   }
 }
 
@@ -296,9 +300,9 @@ export const make = (deps: DispatcherDeps) => {
       if (response.status === 204 || response.status === 304) {
         // No body whatever the framing says (RFC 9112 §6.3): the head is the whole response. undici still
         // counts a 304's Content-Length (valid there) and fails the body, which must not cost the client it.
-        if (isBodySource(body) && body[open](discardSink)) {
-          // taken and dropped, so that the upstream connection can be reused
-        } else if (typeof body === "object" && "resume" in body) body.on("error", ignore).resume()
+        if (typeof body === "object" && "resume" in body && !(isBodySource(body) && body[open](discardSink))) {
+          body.on("error", ignore).resume()
+        }
         res.end()
         return
       }
@@ -309,11 +313,6 @@ export const make = (deps: DispatcherDeps) => {
       if (res.destroyed) {
         body.destroy()
         return
-      }
-      if (isBodySource(body)) {
-        flow.source = body
-        if (body[open](flow)) return
-        flow.source = undefined
       }
       flow.forward(body)
     }

@@ -48,8 +48,8 @@ export interface UpstreamClient {
   /** Origin (`http://host:port`). */
   readonly origin: string
   /**
-   * Sends one request; the callback gets the response head with a streamed body (a `StreamedResponse`
-   * whose body is a `BodySource`, or a `Readable`), or an `UpstreamError` (phase and reason set).
+   * Sends one request; the callback gets the response head with a streamed body (a `Readable`; the
+   * undici adapter's is a `BodySource`), or an `UpstreamError` (phase and reason set).
    * Callback form because the forwarder wraps the whole exchange in one `Effect.async`, which measured
    * cheaper than composing an Effect-returning send with `onExit`.
    * Returns a function that aborts the request (the callback is then not called).

@@ -56,6 +56,27 @@ export const make = (name: string, handler: BackendHandler = echo(name)): Effect
       })
   )
 
+/**
+ * A backend that streams up to 256 MiB as fast as the connection takes it (backpressure honoured):
+ * `written()` is how much it has written so far, which shows whether the proxy buffers.
+ */
+export const firehose = (): { readonly handler: BackendHandler; readonly written: () => number } => {
+  let written = 0
+  const handler: BackendHandler = (_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" })
+    const chunk = Buffer.alloc(64 * 1024)
+    const pump = () => {
+      while (written < 256 * 1024 * 1024) {
+        written += chunk.length
+        if (!res.write(chunk)) return void res.once("drain", pump)
+      }
+      res.end()
+    }
+    pump()
+  }
+  return { handler, written: () => written }
+}
+
 /** A port with nothing listening on it (connection refused). */
 export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) => {
   const server = http.createServer()

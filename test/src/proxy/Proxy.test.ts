@@ -361,19 +361,8 @@ describe("Proxy", () => {
 
   it.scopedLive("does not buffer the response for a client that does not read", () =>
     Effect.gen(function*() {
-      let written = 0
-      const a = yield* Backends.make("a", (_req, res) => {
-        res.writeHead(200, { "content-type": "application/octet-stream" })
-        const chunk = Buffer.alloc(64 * 1024)
-        const pump = () => {
-          while (written < 256 * 1024 * 1024) {
-            written += chunk.length
-            if (!res.write(chunk)) return void res.once("drain", pump)
-          }
-          res.end()
-        }
-        pump()
-      })
+      const firehose = Backends.firehose()
+      const a = yield* Backends.make("a", firehose.handler)
       const proxy = yield* Proxy.make(Proxy.simple([a.url]))
       const socket = net.connect(portOf(proxy.url), "127.0.0.1")
       socket.pause()
@@ -381,7 +370,7 @@ describe("Proxy", () => {
       yield* Effect.sleep("1500 millis")
       socket.destroy()
       // socket buffers on both sides plus stream high-water marks: a few MiB at most, never the whole body
-      assert.isBelow(written, 32 * 1024 * 1024)
+      assert.isBelow(firehose.written(), 32 * 1024 * 1024)
     }))
 
   it.scopedLive("aborts the upstream request when the client goes away", () =>
@@ -780,27 +769,18 @@ describe("Proxy (response bodies read as streams)", () => {
 
   it.scopedLive("keeps backpressure for a client that does not read, and releases the upstream when it goes away", () =>
     Effect.gen(function*() {
-      let written = 0
+      const firehose = Backends.firehose()
       let upstreamClosed = false
-      const a = yield* Backends.make("a", (req, res) => {
+      const a = yield* Backends.make("a", (req, res, seen) => {
         req.socket.once("close", () => (upstreamClosed = true))
-        res.writeHead(200, { "content-type": "application/octet-stream" })
-        const chunk = Buffer.alloc(64 * 1024)
-        const pump = () => {
-          while (written < 256 * 1024 * 1024) {
-            written += chunk.length
-            if (!res.write(chunk)) return void res.once("drain", pump)
-          }
-          res.end()
-        }
-        pump()
+        firehose.handler(req, res, seen)
       })
       const url = yield* withStreamedBodies(Proxy.simple([a.url]))
       const socket = net.connect(portOf(url), "127.0.0.1")
       socket.pause()
       socket.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
       yield* Effect.sleep("1500 millis")
-      assert.isBelow(written, 32 * 1024 * 1024)
+      assert.isBelow(firehose.written(), 32 * 1024 * 1024)
       socket.destroy()
       for (let i = 0; i < 40 && !upstreamClosed; i++) yield* Effect.sleep("50 millis")
       assert.isTrue(upstreamClosed)
