@@ -82,10 +82,11 @@ const pad = (rows) => {
 }
 const MiB = 1024 * 1024
 
+/** `options`: `{ wrap, readyTimeoutMs }` (the instructions scenario runs each target under valgrind). */
 const starters = {
-  reference: (backend) => startReference(backend.origin),
-  fastify: (backend) => startFastify(backend.origin),
-  switchyard: (backend) => startSwitchyard(backend.origins)
+  reference: (backend, options) => startReference(backend.origin, options),
+  fastify: (backend, options) => startFastify(backend.origin, options),
+  switchyard: (backend, options) => startSwitchyard(backend.origins, options)
 }
 
 const results = {
@@ -271,8 +272,9 @@ const stream = async (backend) => {
 
 const instructions = async (backend) => {
   const targets = opts.targets.filter((name) => starters[name])
-  const out = await instructionsScenario(backend, {
+  const out = await instructionsScenario({
     targets,
+    start: (name, options) => starters[name](backend, options),
     warmup: opts.instructionsWarmup,
     requests: opts.instructionsRequests,
     connections: 10,

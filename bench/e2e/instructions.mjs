@@ -17,7 +17,7 @@ import path from "node:path"
 import { promisify } from "node:util"
 import { anyCpu } from "./cpus.mjs"
 import { onPath, stop } from "./procs.mjs"
-import { LOAD_HOST, LOAD_PATH, startFastify, startReference, startSwitchyard } from "./targets.mjs"
+import { LOAD_HOST, LOAD_PATH } from "./targets.mjs"
 
 const exec = promisify(execFile)
 
@@ -67,21 +67,15 @@ const dump = async (pid, dir) => {
 
 const total = (file) => Number(/^totals: (\d+)/m.exec(readFileSync(file, "utf8"))[1])
 
-const starters = {
-  reference: (backend, wrap) => startReference(backend.origin, { wrap, readyTimeoutMs: 300_000 }),
-  fastify: (backend, wrap) => startFastify(backend.origin, { wrap, readyTimeoutMs: 300_000 }),
-  switchyard: (backend, wrap) => startSwitchyard(backend.origins, { wrap, readyTimeoutMs: 300_000 })
-}
-
-/** → { [target]: { perRequest, requests, failed } } */
-export const instructionsScenario = async (backend, { targets, warmup, requests, connections, log }) => {
+/** `start(name, { wrap, readyTimeoutMs })` starts a target. → { [target]: { perRequest, requests, failed } } */
+export const instructionsScenario = async ({ targets, start, warmup, requests, connections, log }) => {
   if (!(await onPath("valgrind")) || !(await onPath("callgrind_control"))) {
     throw new Error("valgrind (callgrind) is not installed (Debian: apt-get install -y valgrind)")
   }
   const measure = async (name) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), `switchyard-callgrind-${name}-`))
     const wrap = ["valgrind", "--tool=callgrind", "--dump-instr=no", `--callgrind-out-file=${path.join(dir, "callgrind.out")}`]
-    const target = await starters[name](backend, wrap)
+    const target = await start(name, { wrap, readyTimeoutMs: 300_000 })
     anyCpu(target.pid)
     try {
       log(`instructions ${name}: ${warmup} warm-up requests under valgrind`)
