@@ -3,9 +3,9 @@
  * definition. Used to keep unchanged pools and listeners across reloads and to skip unchanged merges.
  *
  * Written out directly rather than through `JSON.stringify` with a replacer that rebuilds every object
- * with sorted keys: that allocated a copy of the whole document on every reload. The output is the same
- * as that form's (`toJSON` is honoured, `undefined` and functions are left out of objects and are `null`
- * in arrays).
+ * with sorted keys: that allocated a copy of the whole document on every reload. The output is that
+ * form's (`toJSON` is honoured, `undefined` and functions are left out of objects and are `null` in
+ * arrays), except that keys that look like numbers sort as text, not first.
  */
 export const canonical = (value: unknown): string => write(value) ?? "undefined"
 
