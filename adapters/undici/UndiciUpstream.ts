@@ -73,6 +73,24 @@ const HIGH_WATER_MARK = 64 * 1024
 
 const aborted = new Error("request aborted")
 
+// The exchange's flags, in one small-integer field (`Exchange.state`). Separate boolean fields that only
+// rare paths write (a cancel, backpressure, a body read as a stream) changed the object's hidden class
+// on their first write (V8 tracks whether a field was ever written again), and that deoptimized every
+// optimized function using the exchange: a proxy slowed down for ≈0.5 s the first time clients went
+// away mid-request (bench/README.md). One field that every request writes keeps one shape.
+/** The caller aborted, the route timeout fired or the body was destroyed: nothing more is reported. */
+const CANCELLED = 1
+/** The head was reported (response or error): the callback is not called again. */
+const REPORTED = 2
+/** Over, whatever the outcome: `onDone` was called. */
+const SETTLED = 4
+/** Read as a stream: chunks are pushed. */
+const STREAMING = 8
+/** The sink refused a chunk: undici is paused until it asks for more. */
+const SINK_PAUSED = 16
+/** undici delivered the end of the body. */
+const ENDED = 32
+
 const listened = (body: Readable) =>
   body.listenerCount("data") + body.listenerCount("readable") + body.listenerCount("end") +
       body.listenerCount("error") + body.listenerCount("close") > 0
@@ -88,19 +106,13 @@ const listened = (body: Readable) =>
  */
 class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySource {
   private controller: Dispatcher.DispatchController | undefined = undefined
-  /** The caller aborted, the route timeout fired or the body was destroyed: nothing more is reported. */
-  cancelled = false
-  /** The head was reported (response or error): the callback is not called again. */
-  reported = false
-  private settled = false
+  /** CANCELLED, REPORTED, SETTLED, STREAMING, SINK_PAUSED, ENDED (above). */
+  private state = 0
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   // the body: delivered into `sink`, or pushed as a stream once read as one
   private sink: BodySink | undefined = undefined
-  private streaming = false
   private pending: Array<Buffer> | undefined = undefined
   private pendingBytes = 0
-  private sinkPaused = false
-  private ended = false
   private failure: Error | undefined = undefined
 
   constructor(
@@ -113,16 +125,16 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
 
   /** Called once the exchange is over, whatever its outcome. */
   private settle() {
-    if (this.settled) return
-    this.settled = true
+    if ((this.state & SETTLED) !== 0) return
+    this.state |= SETTLED
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.onDone()
   }
 
   /** Stops the request: queued, in flight or mid-body. */
   cancel() {
-    if (this.cancelled) return
-    this.cancelled = true
+    if ((this.state & CANCELLED) !== 0) return
+    this.state |= CANCELLED
     this.sink = undefined
     this.pending = undefined
     this.controller?.abort(aborted)
@@ -131,33 +143,39 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
 
   timeout() {
     this.timer = undefined
-    if (!this.reported) {
-      this.reported = true
+    if ((this.state & REPORTED) === 0) {
+      this.state |= REPORTED
       this.callback(new UpstreamError({ backend: this.label, phase: "headers", reason: "Timeout" }), undefined)
     }
     this.cancel()
+  }
+
+  /** Neither answered nor cancelled yet. */
+  waiting(): boolean {
+    return (this.state & (REPORTED | CANCELLED)) === 0
   }
 
   // --- undici's side
 
   onRequestStart(controller: Dispatcher.DispatchController) {
     this.controller = controller
-    if (this.cancelled) controller.abort(aborted) // cancelled while queued
+    if ((this.state & CANCELLED) !== 0) controller.abort(aborted) // cancelled while queued
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders) {
-    if (statusCode < 200 || this.cancelled) return // 1xx informational: the final head follows
+    if (statusCode < 200 || (this.state & CANCELLED) !== 0) return // 1xx informational: the final head follows
     if (this.timer !== undefined) {
       clearTimeout(this.timer)
       this.timer = undefined
     }
-    this.reported = true
+    this.state |= REPORTED
     this.callback(undefined, { status: statusCode, headers: headers as Headers, body: this })
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {
-    if (this.cancelled) return
-    if (this.streaming) {
+    const state = this.state
+    if ((state & CANCELLED) !== 0) return
+    if ((state & STREAMING) !== 0) {
       if (!this.push(chunk)) controller.pause()
       return
     }
@@ -167,15 +185,15 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
       this.pendingBytes += chunk.length
       if (this.pendingBytes >= HIGH_WATER_MARK) controller.pause()
     } else if (!sink.data(chunk)) {
-      this.sinkPaused = true
+      this.state |= SINK_PAUSED
       controller.pause()
     }
   }
 
   onResponseEnd() {
-    this.ended = true
-    if (this.cancelled) return
-    if (this.streaming) {
+    const state = (this.state |= ENDED)
+    if ((state & CANCELLED) !== 0) return
+    if ((state & STREAMING) !== 0) {
       this.push(null)
       this.settle()
     } else if (this.sink !== undefined && this.pending === undefined) {
@@ -185,14 +203,14 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
-    if (this.cancelled) return this.settle()
-    if (!this.reported) {
-      this.reported = true
+    if ((this.state & CANCELLED) !== 0) return this.settle()
+    if ((this.state & REPORTED) === 0) {
+      this.state |= REPORTED
       this.callback(classify(this.label, error), undefined)
       return this.settle()
     }
     this.failure = error
-    if (this.streaming) {
+    if ((this.state & STREAMING) !== 0) {
       this.destroy(error)
     } else if (this.sink !== undefined && this.pending === undefined) {
       this.sink.error(error)
@@ -204,8 +222,8 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
 
   [open](sink: BodySink): boolean {
     // a read or a listener means someone uses the body as a stream (listenerCount: Stream's eventNames() is slow)
-    if (this.streaming || this.sink !== undefined || this.readableDidRead || listened(this)) return false
-    if (this.cancelled) {
+    if ((this.state & STREAMING) !== 0 || this.sink !== undefined || this.readableDidRead || listened(this)) return false
+    if ((this.state & CANCELLED) !== 0) {
       sink.error(aborted)
       return true
     }
@@ -216,19 +234,19 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
 
   [proceed]() {
     // settled with a sink: it has had its end or failure
-    if (!this.sinkPaused || this.sink === undefined || this.settled) return
-    this.sinkPaused = false
+    if ((this.state & (SINK_PAUSED | SETTLED)) !== SINK_PAUSED || this.sink === undefined) return
+    this.state &= ~SINK_PAUSED
     this.flush()
   }
 
   override _read() {
     if (this.sink !== undefined) return // delivered into a sink: nothing comes this way
-    if (!this.streaming) {
-      this.streaming = true
+    if ((this.state & STREAMING) === 0) {
+      this.state |= STREAMING
       const pending = this.pending
       this.pending = undefined
       if (pending !== undefined) for (const chunk of pending) this.push(chunk)
-      if (this.ended) {
+      if ((this.state & ENDED) !== 0) {
         this.push(null)
         return this.settle()
       }
@@ -238,7 +256,7 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void) {
-    if (!this.settled) this.cancel()
+    if ((this.state & SETTLED) === 0) this.cancel()
     callback(error)
   }
 
@@ -251,20 +269,20 @@ class Exchange extends Readable implements Dispatcher.DispatchHandler, BodySourc
         const chunk = pending.shift()!
         this.pendingBytes -= chunk.length
         if (!sink.data(chunk)) {
-          this.sinkPaused = true
+          this.state |= SINK_PAUSED
           if (pending.length > 0 || this.sink === undefined) return
         }
       }
       this.pending = undefined
     }
     if (this.sink === undefined) return // the sink destroyed the body while taking a chunk
-    if (this.ended) {
+    if ((this.state & ENDED) !== 0) {
       sink.end()
       this.settle()
     } else if (this.failure !== undefined) {
       sink.error(this.failure)
       this.settle()
-    } else if (!this.sinkPaused) {
+    } else if ((this.state & SINK_PAUSED) === 0) {
       this.controller?.resume()
     }
   }
@@ -302,7 +320,7 @@ const makeClient = (origin: string, label: string, options: ConnectionOptions) =
     if (ms > 0) {
       if (body === undefined || body.readableEnded) armHeadersTimeout(exchange, ms)
       else body.once("end", () => {
-        if (!exchange.reported && !exchange.cancelled) armHeadersTimeout(exchange, ms)
+        if (exchange.waiting()) armHeadersTimeout(exchange, ms)
       })
     }
     pool.dispatch({
