@@ -10,10 +10,11 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { parse } from "yaml"
 import type { AdminResponse, AdminRoute } from "../src/admin/AdminApi.js"
 import { Events } from "../src/observability/Events.js"
-import type { ConfigPlane, Kind } from "./ConfigWatcher.js"
+import { type EntityKind, entityKinds } from "../src/config/Schema.js"
+import type { ConfigPlane } from "./ConfigWatcher.js"
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-const ENTITY = /^\/config\/(routes|pools|middlewares)\/([^/]+)$/
+const ENTITY = new RegExp(`^/config/(${entityKinds.join("|")})/([^/]+)$`)
 const MAX_BODY = 1024 * 1024
 
 const readBody = (req: IncomingMessage) =>
@@ -55,7 +56,7 @@ export const make = (plane: ConfigPlane) =>
           } catch (error) {
             return badRequest(entityPath, `expected a JSON or YAML document: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
           }
-          const result = yield* Effect.either(plane.put(kind as Kind, name!, raw))
+          const result = yield* Effect.either(plane.put(kind as EntityKind, name!, raw))
           if (result._tag === "Left") {
             return { status: 400, body: { errors: result.left.problems.map((p) => ({ path: p.path, message: p.message, source: p.file })) } }
           }
@@ -69,7 +70,7 @@ export const make = (plane: ConfigPlane) =>
       handle: (req, _res, [kind, name]) =>
         Effect.gen(function*() {
           req.resume()
-          const result = yield* Effect.either(plane.remove(kind as Kind, name!))
+          const result = yield* Effect.either(plane.remove(kind as EntityKind, name!))
           if (result._tag === "Left") {
             return { status: 400, body: { errors: result.left.problems.map((p) => ({ path: p.path, message: p.message, source: p.file })) } }
           }

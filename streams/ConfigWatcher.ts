@@ -16,22 +16,19 @@ import * as Stream from "effect/Stream"
 import { ConfigError, type ConfigProblem } from "../src/config/ConfigError.js"
 import * as Env from "../src/config/Env.js"
 import * as Load from "../src/config/Load.js"
-import type { SwitchyardConfig } from "../src/config/Schema.js"
+import { type EntityKind, entityKinds, type SwitchyardConfig } from "../src/config/Schema.js"
 import { Events, now } from "../src/observability/Events.js"
 import { Metrics } from "../src/observability/Metrics.js"
 import { canonical } from "../src/config/Canonical.js"
 import type { ConfigSnapshot, ConfigSource, DynamicEntities } from "./ConfigSource.js"
 
-export const kinds = ["routes", "pools", "middlewares"] as const
-export type Kind = (typeof kinds)[number]
-
 export interface ConfigPlane {
   /** Version of the config being served; 0 before the first one. */
   readonly version: () => number
   /** Upserts one entity in the admin layer; fails (changing nothing) when it or the merged config is invalid. */
-  readonly put: (kind: Kind, name: string, raw: unknown) => Effect.Effect<number, ConfigError>
+  readonly put: (kind: EntityKind, name: string, raw: unknown) => Effect.Effect<number, ConfigError>
   /** Removes one entity from the admin layer; `undefined` when the admin layer does not have it. */
-  readonly remove: (kind: Kind, name: string) => Effect.Effect<number | undefined, ConfigError>
+  readonly remove: (kind: EntityKind, name: string) => Effect.Effect<number | undefined, ConfigError>
   /**
    * Takes a new snapshot of one source at once, rather than through its stream, and answers with the
    * outcome: the version being served, or why the merged config was rejected (nothing changes then).
@@ -52,7 +49,7 @@ export interface WatcherOptions {
 
 type Layer = { readonly origin: string; readonly entities: DynamicEntities }
 
-const emptyAdmin = (): Record<Kind, Record<string, unknown>> => ({ routes: {}, pools: {}, middlewares: {} })
+const emptyAdmin = (): Record<EntityKind, Record<string, unknown>> => ({ routes: {}, pools: {}, middlewares: {} })
 
 interface Merged {
   readonly raw: Record<string, unknown>
@@ -75,7 +72,7 @@ export const merge = (
   const owners = new Map<string, string>()
   const raw: Record<string, unknown> = { ...withEnv }
   const problems: Array<ConfigProblem> = [...base.problems, ...envResult.problems]
-  for (const kind of kinds) {
+  for (const kind of entityKinds) {
     const own = withEnv[kind]
     const entities: Record<string, unknown> = own !== null && typeof own === "object" && !Array.isArray(own) ? { ...own as object } : {}
     for (const layer of layers) {
@@ -111,7 +108,7 @@ export const make = (options: WatcherOptions) =>
 
     const complete = () => options.sources.every((s) => latest.has(s.name))
 
-    const mergedWith = (adminLayer: Record<Kind, Record<string, unknown>>): Merged | undefined => {
+    const mergedWith = (adminLayer: Record<EntityKind, Record<string, unknown>>): Merged | undefined => {
       if (!complete()) return undefined
       const snapshots = options.sources.map((source) => latest.get(source.name)!)
       const base = snapshots.find((s) => s.document !== undefined) ?? snapshots[0]!
@@ -204,7 +201,7 @@ export const make = (options: WatcherOptions) =>
 
     // An admin write that is rejected is not kept; one made before every source has answered is kept
     // and takes part in the first merge.
-    const writeAdmin = (next: Record<Kind, Record<string, unknown>>, source: string) =>
+    const writeAdmin = (next: Record<EntityKind, Record<string, unknown>>, source: string) =>
       lock.withPermits(1)(decide(mergedWith(next), source).pipe(Effect.tap(() => Effect.sync(() => (admin = next)))))
 
     // A source's snapshot is its latest state whatever the outcome (as when it comes through its stream).
@@ -215,7 +212,7 @@ export const make = (options: WatcherOptions) =>
         return decide(merged, snapshot.source).pipe(Effect.tapError(() => Effect.sync(() => (lastKey = merged?.key))))
       }))
 
-    const put = (kind: Kind, name: string, raw: unknown) =>
+    const put = (kind: EntityKind, name: string, raw: unknown) =>
       Effect.gen(function*() {
         const source = `admin:${kind}/${name}`
         yield* Load.decodeEntity(kind, name, raw, source).pipe(Effect.tapError((error) => announceRejected(error, [source])))
@@ -223,7 +220,7 @@ export const make = (options: WatcherOptions) =>
         return yield* writeAdmin(next, `admin:${kind}/${name}`)
       })
 
-    const remove = (kind: Kind, name: string) =>
+    const remove = (kind: EntityKind, name: string) =>
       Effect.suspend(() => {
         if (!(name in admin[kind])) return Effect.succeed(undefined)
         const entities = { ...admin[kind] }

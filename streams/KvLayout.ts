@@ -14,13 +14,10 @@
  */
 import { parse } from "yaml"
 import type { ConfigProblem } from "../src/config/ConfigError.js"
+import { type EntityKind, isEntityKind } from "../src/config/Schema.js"
 import { duplicateKeys } from "../src/config/JsonKeys.js"
 import { deepFreeze, TextMemo } from "../src/config/TextMemo.js"
 import type { DynamicEntities } from "./ConfigSource.js"
-
-export type EntityKind = "routes" | "pools" | "middlewares"
-
-export const entityKinds: ReadonlyArray<EntityKind> = ["routes", "pools", "middlewares"]
 
 /** CONTRACT §2: names of named things. */
 export const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -70,7 +67,7 @@ export const fromKeyValues = (
     }
     const slash = relative.indexOf("/")
     const kind = slash < 0 ? relative : relative.slice(0, slash)
-    if (slash < 0 || !isKind(kind)) {
+    if (slash < 0 || !isEntityKind(kind)) {
       problems.push({
         file,
         path: relative,
@@ -101,8 +98,6 @@ export const fromKeyValues = (
 }
 
 const singular: Record<EntityKind, string> = { routes: "route", pools: "pool", middlewares: "middleware" }
-
-const isKind = (kind: string): kind is EntityKind => kind === "routes" || kind === "pools" || kind === "middlewares"
 
 const quote = (text: string): string => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)
 

@@ -863,6 +863,10 @@ export const entitySchemas = {
   middlewares: MiddlewareConfig
 } as const
 export type EntityKind = keyof typeof entitySchemas
+/** The entity kinds, in the order of `entitySchemas` (the one list of them). */
+export const entityKinds = Object.keys(entitySchemas) as ReadonlyArray<EntityKind>
+/** Narrows a key (of a KV path, an admin URL) to an entity kind. */
+export const isEntityKind = (kind: string): kind is EntityKind => Object.hasOwn(entitySchemas, kind)
 export interface EntityConfig {
   readonly routes: RouteConfig
   readonly pools: PoolConfig
