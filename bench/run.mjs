@@ -155,7 +155,7 @@ const throughput = async (backend) => {
   // The warm-up is two loads, not one: every measured load ends with the load generator closing its
   // connections mid-request, and the first time a proxy sees that (aborted requests, closed sockets)
   // V8 deoptimizes parts of its request path. Re-optimizing took up to ≈0.7 s of slower serving at the
-  // start of the next load, which then set that run's p99 (bench/README.md, "What runs"). After the
+  // start of the next load, which then set that run's p99 (bench/README.md, "The tail"). After the
   // second load the start of a run looks like its middle, for every target.
   const warmups = [Math.ceil(opts.warmup / 2), Math.floor(opts.warmup / 2)].filter((s) => s > 0)
   for (const t of running) {
