@@ -8,13 +8,10 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Stream from "effect/Stream"
 import type { ConfigProblem } from "../src/config/ConfigError.js"
+import { type EntityKind, entityKinds } from "../src/config/Schema.js"
 
 /** The dynamic entities a layer may hold, keyed by kind and then by name. Values are undecoded. */
-export interface DynamicEntities {
-  readonly routes: Readonly<Record<string, unknown>>
-  readonly pools: Readonly<Record<string, unknown>>
-  readonly middlewares: Readonly<Record<string, unknown>>
-}
+export type DynamicEntities = { readonly [K in EntityKind]: Readonly<Record<string, unknown>> }
 
 export interface ConfigSnapshot {
   /** e.g. `file:/etc/switchyard.yaml`, `etcd:/switchyard/`, `consul:switchyard/`, `admin`. */
@@ -54,13 +51,18 @@ export interface ConfigSource {
 
 export class ConfigSources extends Context.Tag("switchyard/ConfigSources")<ConfigSources, ReadonlyArray<ConfigSource>>() {}
 
-export const emptyEntities: DynamicEntities = { routes: {}, pools: {}, middlewares: {} }
+/** A new, writable empty map for every entity kind. */
+export const emptyEntityMaps = (): Record<EntityKind, Record<string, unknown>> =>
+  Object.fromEntries(entityKinds.map((kind) => [kind, {}])) as Record<EntityKind, Record<string, unknown>>
 
-/** The routes, pools and middlewares maps of a whole document (missing or malformed ones as empty maps). */
+export const emptyEntities: DynamicEntities = emptyEntityMaps()
+
+/** The entity maps of a whole document, per kind (missing or malformed ones as empty maps). */
 export const entitiesOf = (document: Readonly<Record<string, unknown>>): DynamicEntities => {
-  const pick = (key: string) => {
-    const value = document[key]
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? value as Record<string, unknown> : {}
+  const entities = emptyEntityMaps()
+  for (const kind of entityKinds) {
+    const value = document[kind]
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) entities[kind] = value as Record<string, unknown>
   }
-  return { routes: pick("routes"), pools: pick("pools"), middlewares: pick("middlewares") }
+  return entities
 }

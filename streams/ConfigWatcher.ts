@@ -20,7 +20,7 @@ import { type EntityKind, entityKinds, type SwitchyardConfig } from "../src/conf
 import { Events, now } from "../src/observability/Events.js"
 import { Metrics } from "../src/observability/Metrics.js"
 import { canonical } from "../src/config/Canonical.js"
-import type { ConfigSnapshot, ConfigSource, DynamicEntities } from "./ConfigSource.js"
+import { type ConfigSnapshot, type ConfigSource, type DynamicEntities, emptyEntityMaps } from "./ConfigSource.js"
 
 export interface ConfigPlane {
   /** Version of the config being served; 0 before the first one. */
@@ -49,7 +49,6 @@ export interface WatcherOptions {
 
 type Layer = { readonly origin: string; readonly entities: DynamicEntities }
 
-const emptyAdmin = (): Record<EntityKind, Record<string, unknown>> => ({ routes: {}, pools: {}, middlewares: {} })
 
 interface Merged {
   readonly raw: Record<string, unknown>
@@ -100,7 +99,7 @@ export const make = (options: WatcherOptions) =>
     const lock = yield* Effect.makeSemaphore(1)
     const latest = new Map<string, ConfigSnapshot>()
     const changed = new Set<string>()
-    let admin = emptyAdmin()
+    let admin = emptyEntityMaps()
     let version = 0
     let lastKey: string | undefined
     const first = yield* Effect.makeLatch(false)

@@ -17,7 +17,7 @@ import type { ConfigProblem } from "../src/config/ConfigError.js"
 import { type EntityKind, isEntityKind } from "../src/config/Schema.js"
 import { duplicateKeys } from "../src/config/JsonKeys.js"
 import { deepFreeze, TextMemo } from "../src/config/TextMemo.js"
-import type { DynamicEntities } from "./ConfigSource.js"
+import { type DynamicEntities, emptyEntityMaps } from "./ConfigSource.js"
 
 /** CONTRACT §2: names of named things. */
 export const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -51,7 +51,7 @@ export const fromKeyValues = (
   prefix: string,
   entries: ReadonlyArray<readonly [key: string, value: string]>
 ): { entities: DynamicEntities; problems: Array<ConfigProblem> } => {
-  const entities: Record<EntityKind, Record<string, unknown>> = { routes: {}, pools: {}, middlewares: {} }
+  const entities = emptyEntityMaps()
   const problems: Array<ConfigProblem> = []
   const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 

@@ -30,9 +30,9 @@
  * scavenges, concurrent marking and sweeping, parallel compaction. They cannot run beside the event loop
  * there, only take turns with it, and synchronizing with them is work of its own. Pinned to one CPU,
  * Switchyard without them had a better p99 in 14 of 18 alternated rounds, and 8–13 % more requests per
- * second by the median of each set of six (not visible in bench runs on a busier machine). Under callgrind the helpers cost
- * 212k instructions per request in a run of 4000 requests, against 36k without them. The JVM makes the
- * same choice: its ergonomics pick the serial collector on one CPU. V8 refuses
+ * second by the median of each set of six (not visible in bench runs on a busier machine). Under
+ * callgrind the helpers cost 212k instructions per request in a run of 4000 requests, against 36k
+ * without them. The JVM makes the same choice: its ergonomics pick the serial collector on one CPU. V8 refuses
  * `--no-parallel-marking` once it runs (the process aborts), so the final marking pause keeps its helpers.
  * With two CPUs or more nothing changes.
  *

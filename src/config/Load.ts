@@ -23,7 +23,9 @@ import {
   AdminConfig,
   type EntityConfig,
   type EntityKind,
+  entityKinds,
   entitySchemas,
+  isEntityKind,
   found,
   ListenerConfig,
   Name,
@@ -568,11 +570,11 @@ const decodePart = <A>(
 const decodeByParts = (raw: unknown): SwitchyardConfig | undefined => {
   if (!isPlainObject(raw)) return undefined
   const rest: Record<string, unknown> = {}
-  for (const key of Object.keys(raw)) if (!Object.hasOwn(entitySchemas, key)) rest[key] = raw[key]
+  for (const key of Object.keys(raw)) if (!isEntityKind(key)) rest[key] = raw[key]
   const base = decodePart("document", decodeDocument, rest)
   if (base === undefined) return undefined
   const config = { ...base } as { -readonly [K in keyof SwitchyardConfig]: SwitchyardConfig[K] }
-  for (const kind of Object.keys(entityDecoders) as Array<EntityKind>) {
+  for (const kind of entityKinds) {
     if (!(kind in raw)) continue // the schema's default, as in `base`
     const entities = raw[kind]
     if (!isPlainObject(entities)) return undefined
