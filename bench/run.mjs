@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url"
 import { describePlacement, offTest, pinHarness, placement, underTest } from "./e2e/cpus.mjs"
 import { instructionsScenario } from "./e2e/instructions.mjs"
 import { startDynamic } from "./e2e/dynamic.mjs"
-import { load } from "./e2e/load.mjs"
+import { load, warmUp } from "./e2e/load.mjs"
 import { installCleanup, memoryOf, onPath, sleep, stop } from "./e2e/procs.mjs"
 import { propagationScenario } from "./e2e/propagation.mjs"
 import { reloadScenario } from "./e2e/reload.mjs"
@@ -152,18 +152,9 @@ const throughput = async (backend) => {
     }
   }
 
-  // The warm-up is two loads, not one: every measured load ends with the load generator closing its
-  // connections mid-request, and the first time a proxy sees that (aborted requests, closed sockets)
-  // V8 deoptimizes parts of its request path. Re-optimizing took up to ≈0.7 s of slower serving at the
-  // start of the next load, which then set that run's p99 (bench/README.md, "The tail"). After the
-  // second load the start of a run looks like its middle, for every target.
-  const warmups = [Math.ceil(opts.warmup / 2), Math.floor(opts.warmup / 2)].filter((s) => s > 0)
   for (const t of running) {
-    log(`warm-up ${t.name} (${warmups.map((s) => `${s}s`).join(" + ")})`)
-    for (const seconds of warmups) {
-      await loadOf(t, seconds)
-      await sleep(500)
-    }
+    log(`warm-up ${t.name} (${opts.warmup}s, as two loads)`)
+    await warmUp(opts.warmup, (seconds) => loadOf(t, seconds))
   }
   const runs = Object.fromEntries(running.map((t) => [t.name, []]))
   for (let round = 0; round < opts.rounds; round++) {

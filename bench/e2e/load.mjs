@@ -1,7 +1,7 @@
 // One load run against one target: wrk when available (parsed from --latency output), else autocannon
 // in its own process. Returns { rps, p50, p99 (ms), requests, non2xx, errors, tool }.
 import { fileURLToPath } from "node:url"
-import { forkServer, run } from "./procs.mjs"
+import { forkServer, run, sleep } from "./procs.mjs"
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const toMs = (text) => {
@@ -50,3 +50,20 @@ const autocannon = async ({ url, headers, connections, duration }) => {
 
 /** Runs `duration` seconds of load with `connections` connections. */
 export const load = (tool, opts) => (tool === "wrk" ? wrk(opts) : autocannon(opts))
+
+/**
+ * Warm-up of `seconds` as two loads, not one, each followed by a pause. Every measured load ends with
+ * the load generator closing its connections mid-request, and the first time a proxy sees that
+ * (aborted requests, closed sockets) V8 deoptimizes parts of its request path. Re-optimizing took up
+ * to ≈0.7 s of slower serving at the start of the next load, which then set that run's p99
+ * (bench/README.md, "The tail"). After the second load the start of a run looks like its middle.
+ * `run(seconds)` is one load. Returns the loads' lengths, for the log.
+ */
+export const warmUp = async (seconds, run) => {
+  const parts = [Math.ceil(seconds / 2), Math.floor(seconds / 2)].filter((s) => s > 0)
+  for (const part of parts) {
+    await run(part)
+    await sleep(500)
+  }
+  return parts
+}

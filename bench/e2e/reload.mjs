@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { configOf, key, RELOAD_HOST, RELOAD_PATH, reloadRoute } from "./dynamic.mjs"
-import { load } from "./load.mjs"
+import { load, warmUp } from "./load.mjs"
 import { sleep } from "./procs.mjs"
 import { summarize } from "./propagation.mjs"
 import { httpRequest } from "./targets.mjs"
@@ -120,9 +120,8 @@ export const reloadScenario = async (dyn, { tool, duration, connections, rounds 
       `~${idle.cpuMsPerVersion?.toFixed(1)} ms of Switchyard CPU per applied version (idle ${idle.idleCpuPerSecondMs.toFixed(0)} ms/s)`)
   }
 
-  console.log(`[bench] reload: warm-up (${warmup}s)`)
-  await load(tool, { url, headers: { Host: RELOAD_HOST }, connections, duration: warmup })
-  await sleep(500)
+  console.log(`[bench] reload: warm-up (${warmup}s, as two loads)`)
+  await warmUp(warmup, (seconds) => load(tool, { url, headers: { Host: RELOAD_HOST }, connections, duration: seconds }))
 
   const runs = { reload: [], quiet: [] }
   for (let round = 0; round < rounds; round++) {
