@@ -107,7 +107,7 @@ export const configOf = async (adminPort) => {
  * Starts etcd, writes the initial routes and pools, starts Switchyard on it and waits until the probe
  * route answers. → { etcd, switchyard, events, logs, origins, ports, summary(), stop() }
  */
-export const startDynamic = async (backend) => {
+export const startDynamic = async (backend, { wrap, readyTimeoutMs } = {}) => {
   const origins = backend.origins
   const etcd = await startEtcd()
   let switchyard
@@ -124,7 +124,9 @@ export const startDynamic = async (backend) => {
     for (const [k, v] of initial) await etcd.put(k, JSON.stringify(v))
     switchyard = await startSwitchyard(origins, {
       yaml: dynamicYaml(etcd.endpoint),
-      probe: { host: PROBE_HOST, path: PROBE_PATH }
+      probe: { host: PROBE_HOST, path: PROBE_PATH },
+      wrap,
+      readyTimeoutMs
     })
   } catch (error) {
     await etcd.stop()

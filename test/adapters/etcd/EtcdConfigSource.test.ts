@@ -68,6 +68,42 @@ configSourceContract<Etcd>("EtcdConfigSource", {
         assert.deepStrictEqual(emitted.map((s) => Object.keys(s.entities.routes).sort()), [["api"], ["api", "probe"]])
       }))
 
+    it.scoped("applies the watch's events in order, several in one revision, to the state it read", () =>
+      Effect.gen(function*() {
+        const etcd = yield* Etcd
+        const prefix = "/switchyard-test/events/"
+        yield* etcd.put(`${prefix}routes/a`, route("a"))
+        yield* etcd.put(`${prefix}routes/b`, route("b"))
+        const recorder = yield* record(yield* sourceOver(prefix))
+        yield* recorder.awaitSnapshot("routes a and b", (s) => "a" in s.entities.routes && "b" in s.entities.routes)
+        // one transaction: three events with the same revision, in one watch response
+        yield* etcd.withClient((client) =>
+          client.if(`${prefix}routes/a`, "Create", ">", 0)
+            .then(
+              client.delete().key(`${prefix}routes/a`),
+              client.put(`${prefix}routes/b`).value(route("b2")),
+              client.put(`${prefix}pools/p`).value(JSON.stringify({ servers: [{ url: "http://127.0.0.1:1" }] }))
+            )
+            .commit()
+        )
+        // deleted and written again
+        yield* etcd.put(`${prefix}routes/c`, route("c"))
+        yield* etcd.remove(`${prefix}routes/c`)
+        yield* etcd.put(`${prefix}routes/c`, route("c2"))
+        const revision = yield* etcd.revision
+        const latest = yield* recorder.awaitSnapshot("the last write", (s) => s.revision === revision)
+        assert.deepStrictEqual(latest.entities.routes, {
+          b: { backends: [{ pool: "b2" }] },
+          c: { backends: [{ pool: "c2" }] }
+        })
+        assert.deepStrictEqual(Object.keys(latest.entities.pools), ["p"])
+        // what a new source reads from scratch at the same revision
+        const fresh = yield* record(yield* sourceOver(prefix))
+        const read = yield* fresh.awaitSnapshot("a full read", () => true)
+        assert.strictEqual(read.revision, revision)
+        assert.deepStrictEqual(read.entities, latest.entities)
+      }))
+
     it.scoped("ends its stream (and closes its client) when the scope of make closes", () =>
       Effect.gen(function*() {
         const scope = yield* Scope.make()
