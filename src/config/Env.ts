@@ -43,6 +43,28 @@ export const overrides = (env: Environment, prefix: string): { overrides: Array<
   return { overrides: out, problems }
 }
 
+const readOnce = new WeakMap<Environment, Map<string, { readonly overrides: ReadonlyArray<Override>; readonly problems: ReadonlyArray<ConfigProblem> }>>()
+
+/**
+ * {@link overrides}, read once per environment object and prefix: the environment layer is read at start
+ * (docs/dynamic-config.md), and enumerating `process.env` (a call into Node for every variable) was a
+ * tenth of a reload's CPU when it was read again for every merge.
+ */
+export const overridesAtStart = (
+  env: Environment,
+  prefix: string
+): { readonly overrides: ReadonlyArray<Override>; readonly problems: ReadonlyArray<ConfigProblem> } => {
+  let byPrefix = readOnce.get(env)
+  if (byPrefix === undefined) readOnce.set(env, byPrefix = new Map())
+  let result = byPrefix.get(prefix)
+  if (result === undefined) {
+    const read = overrides(env, prefix)
+    result = { overrides: Object.freeze(read.overrides), problems: Object.freeze(read.problems) }
+    byPrefix.set(prefix, result)
+  }
+  return result
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value)
 
