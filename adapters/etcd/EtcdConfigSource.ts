@@ -78,8 +78,14 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
     const prefix = KvLayout.normalizePrefix(config.prefix)
     const name = `etcd:${prefix}`
     const clients = yield* makeClients(name, clientOptions(config, Duration.toMillis(options.requestTimeout ?? "5 seconds")))
+    // Closing the scope ends `snapshots`: a session that is watching ends its watch stream, and no new
+    // session starts (not `Stream.interruptWhen`, which forks a fiber for every element it passes on).
     const closed = yield* Deferred.make<void>()
-    yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
+    let isClosed = false
+    yield* Effect.addFinalizer(() => Effect.suspend(() => {
+      isClosed = true
+      return Deferred.succeed(closed, undefined)
+    }))
     const initialMillis = Duration.toMillis(options.backoff?.initial ?? "100 millis")
     const maxMillis = Duration.toMillis(options.backoff?.max ?? "5 seconds")
 
@@ -95,16 +101,18 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
             : Effect.void
         )
       )
-      const backoff = Schedule.forever.pipe(
-        Schedule.addDelayEffect(() =>
-          Effect.zipWith(Ref.get(failures), Random.nextRange(0.8, 1.2), (failed, jitter) =>
-            Duration.millis(Math.min(initialMillis * 2 ** Math.max(0, failed - 1), maxMillis) * jitter))
-        )
-      )
+      // the backoff before a session that follows a failed one; cut short when the scope closes
+      const backoff = Effect.flatMap(Ref.get(failures), (failed) =>
+        failed === 0 ? Effect.void : Effect.flatMap(Random.nextRange(0.8, 1.2), (jitter) =>
+          Effect.raceFirst(
+            Effect.sleep(Duration.millis(Math.min(initialMillis * 2 ** (failed - 1), maxMillis) * jitter)),
+            Deferred.await(closed)
+          )))
+      const running: Running = { backoff, watching, closed, isClosed: () => isClosed }
       // Stream.retry, not a recursive catchAll: the latter grows the heap with every retry
-      return session(clients, name, prefix, watching).pipe(
+      return session(clients, name, prefix, running).pipe(
         Stream.tapError((error) =>
-          Ref.updateAndGet(failures, (n) => n + 1).pipe(
+          isClosed ? Effect.void : Ref.updateAndGet(failures, (n) => n + 1).pipe(
             Effect.flatMap((failed) =>
               Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
                 Effect.annotateLogs({
@@ -117,7 +125,7 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
             )
           )
         ),
-        Stream.retry(backoff),
+        Stream.retry(Schedule.forever),
         Stream.orDie // unreachable: the schedule never ends
       )
     }))
@@ -127,8 +135,7 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
       Stream.map((reading): ConfigSnapshot => {
         const { entities, problems } = KvLayout.fromKeyValues("etcd", prefix, reading.entries)
         return { source: name, revision: reading.revision, entities, problems }
-      }),
-      Stream.interruptWhen(Deferred.await(closed))
+      })
     )
     return { name, snapshots }
   })
@@ -139,6 +146,17 @@ interface Reading {
   readonly entries: ReadonlyArray<readonly [string, string]>
 }
 
+/** What a session needs from the source that runs it. */
+interface Running {
+  /** Waits before a session that follows a failed one (returns at once when the scope closes). */
+  readonly backoff: Effect.Effect<void>
+  /** Runs once a watch is live. */
+  readonly watching: Effect.Effect<void>
+  /** Completed when the scope of `make` closes. */
+  readonly closed: Deferred.Deferred<void>
+  readonly isClosed: () => boolean
+}
+
 interface Lease {
   readonly client: Etcd3
   /** The session failed: the client is closed when the session's scope closes. */
@@ -146,7 +164,8 @@ interface Lease {
 }
 
 interface Clients {
-  readonly lease: Effect.Effect<Lease, ConfigSourceError, Scope.Scope>
+  /** The current client; `undefined` once the scope of `make` closed. */
+  readonly lease: Effect.Effect<Lease | undefined, ConfigSourceError, Scope.Scope>
 }
 
 /** Holds the current client; a poisoned one is closed (after its watcher) and replaced on next use. */
@@ -173,9 +192,9 @@ const makeClients = (name: string, options: IOptions): Effect.Effect<Clients, ne
           current = undefined
         })
     )
-    const lease = Effect.suspend(() =>
-      // after the scope closed, wait (interruptibly) for `snapshots` to be interrupted: no reconnection
-      closed ? Effect.never : Effect.acquireRelease(
+    const lease = Effect.suspend((): Effect.Effect<Lease | undefined, ConfigSourceError, Scope.Scope> =>
+      // after the scope closed, no reconnection: the session ends
+      closed ? Effect.succeed(undefined) : Effect.acquireRelease(
         Effect.try({
           try: () => ({ client: create(), poisoned: false }),
           catch: (cause) => new ConfigSourceError({ source: name, reason: "Protocol", cause })
@@ -186,8 +205,8 @@ const makeClients = (name: string, options: IOptions): Effect.Effect<Clients, ne
             if (current === state.client) current = undefined
             state.client.close()
           })
-      )
-    ).pipe(Effect.map((state): Lease => ({ client: state.client, poison: Effect.sync(() => void (state.poisoned = true)) })))
+      ).pipe(Effect.map((state): Lease => ({ client: state.client, poison: Effect.sync(() => void (state.poisoned = true)) })))
+    )
     return { lease }
   })
 
@@ -210,13 +229,15 @@ const session = (
   clients: Clients,
   name: string,
   prefix: string,
-  watching: Effect.Effect<void>
+  running: Running
 ): Stream.Stream<Reading, ConfigSourceError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const { client, poison } = yield* clients.lease
-    const first = yield* read(client, name, prefix).pipe(Effect.tapError(() => poison))
-    return Stream.concat(Stream.succeed(first), changes(client, name, prefix, first, watching)).pipe(
-      Stream.tapError(() => poison)
+    yield* running.backoff
+    const lease = running.isClosed() ? undefined : yield* clients.lease
+    if (lease === undefined) return Stream.empty
+    const first = yield* read(lease.client, name, prefix).pipe(Effect.tapError(() => lease.poison))
+    return Stream.concat(Stream.succeed(first), changes(lease.client, name, prefix, first, running)).pipe(
+      Stream.tapError(() => lease.poison)
     )
   }))
 
@@ -258,7 +279,7 @@ const changes = (
   name: string,
   prefix: string,
   first: Reading,
-  watching: Effect.Effect<void>
+  running: Running
 ): Stream.Stream<Reading, ConfigSourceError> =>
   Stream.suspend(() => {
     const state = new Map(first.entries)
@@ -300,7 +321,9 @@ const changes = (
           }),
           (handle) => (handle.dropped ? Effect.void : cancelWatcher(handle.watcher))
         )
-        yield* Effect.forkScoped(Deferred.await(connected).pipe(Effect.zipRight(watching)))
+        yield* Effect.forkScoped(Deferred.await(connected).pipe(Effect.zipRight(running.watching)))
+        // the scope of `make` closed: the stream ends (and with it the session, without a failure)
+        yield* Effect.forkScoped(Deferred.await(running.closed).pipe(Effect.zipRight(Effect.sync(() => emit.end()))))
       }), { bufferSize: 1, strategy: "sliding" })
     return Stream.map(signals, current)
   })

@@ -5,6 +5,7 @@ import * as EtcdConfigSource from "../../../adapters/etcd/EtcdConfigSource.js"
 import { captureLogs, configSourceContract, quietLogs, record } from "../../streams/ConfigSource.contract.js"
 import * as EtcdSupport from "../../support/etcd.js"
 import { Etcd } from "../../support/etcd.js"
+import { reservePorts } from "../../support/ports.js"
 
 const fast: EtcdConfigSource.Options = { backoff: { initial: "20 millis", max: "200 millis" }, requestTimeout: "2 seconds" }
 
@@ -117,6 +118,26 @@ configSourceContract<Etcd>("EtcdConfigSource", {
         yield* Scope.close(scope, Exit.void)
         const exit = yield* Fiber.await(fiber).pipe(Effect.timeout("5 seconds"))
         assert.isTrue(Exit.isSuccess(exit), "the stream ended")
+      }))
+
+    it.scoped("ends its stream at once when the scope closes during a backoff (no server answers)", () =>
+      Effect.gen(function*() {
+        const [port] = yield* Effect.promise(() => reservePorts(1))
+        const logs = yield* captureLogs
+        const scope = yield* Scope.make()
+        const source = yield* EtcdConfigSource.make(
+          { endpoints: [`http://127.0.0.1:${port}`], prefix: "/switchyard-test/nowhere/", username: null, password: null },
+          { backoff: { initial: "20 seconds", max: "20 seconds" }, requestTimeout: "500 millis" }
+        ).pipe(Scope.extend(scope))
+        const fiber = yield* source.snapshots.pipe(Stream.runDrain, Effect.provide(logs.layer), Effect.fork)
+        // the first read fails (connection refused): the next session waits 16–24 s
+        for (let i = 0; i < 100 && (yield* logs.entries).every((e) => e.level !== "WARN"); i++) yield* Effect.sleep("50 millis")
+        assert.isTrue((yield* logs.entries).some((e) => e.level === "WARN"), "the first session failed")
+        const started = Date.now()
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Fiber.await(fiber).pipe(Effect.timeout("3 seconds"))
+        assert.isTrue(Exit.isSuccess(exit), "the stream ended")
+        assert.isBelow(Date.now() - started, 2000)
       }))
   }
 })
