@@ -349,7 +349,8 @@ const reload = async (backend) => {
     console.log("\n== reload: not measured (etcd + switchyard not runnable) ==")
     return undefined
   }
-  log(`reload: ${opts.reloadRounds} round(s) of ${opts.duration}s with ${opts.reloads} route rewrites, then ${opts.duration}s without`)
+  log(`reload: ${opts.reloadRounds} round(s) of ${opts.duration}s with ${opts.reloads} route rewrites, ${opts.duration}s without, ` +
+    `${opts.duration}s with the same writes outside the prefix`)
   const r = await reloadScenario(dyn, {
     tool,
     duration: opts.duration,
@@ -363,8 +364,11 @@ const reload = async (backend) => {
   const rows = [["run", "req/s", "p50 ms", "p99 ms", "non2xx", "errors", "versions applied"]]
   rows.push(["with reloads", fmt(r.withReloads.rps, 0), fmt(r.withReloads.p50, 3), fmt(r.withReloads.p99, 3), r.withReloads.non2xx, r.withReloads.errors, r.withReloads.versionsApplied.join(" / ")])
   rows.push(["without", fmt(r.without.rps, 0), fmt(r.without.p50, 3), fmt(r.without.p99, 3), r.without.non2xx, r.without.errors, r.without.versionsApplied.join(" / ")])
+  rows.push(["writes elsewhere", fmt(r.control.rps, 0), fmt(r.control.p50, 3), fmt(r.control.p99, 3), r.control.non2xx, r.control.errors, r.control.versionsApplied.join(" / ")])
   console.log(pad(rows))
-  console.log(`with/without req/s ${fmt(r.ratio, 3)}x; failed requests during reloads ${r.failed}; ${r.writes} writes -> ${r.versionsApplied} versions applied`)
+  console.log(`with/without req/s ${fmt(r.ratio, 3)}x; with reloads / with writes elsewhere ${fmt(r.controlRatio, 3)}x; ` +
+    `failed requests during reloads ${r.failed}; ${r.writes} writes -> ${r.versionsApplied} versions applied`)
+  console.log(`paired per round (median): with/without ${fmt(r.paired.vsQuiet, 3)}x, with reloads / with writes elsewhere ${fmt(r.paired.vsElsewhere, 3)}x`)
   if (r.idleReloadCost) {
     console.log(`cost of a reload with no traffic: ~${fmt(r.idleReloadCost.cpuMsPerVersion, 1)} ms Switchyard CPU per applied version ` +
       `(${r.idleReloadCost.writes} writes -> ${r.idleReloadCost.versions} versions)`)

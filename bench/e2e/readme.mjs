@@ -111,12 +111,20 @@ if (r.reload) {
   dyn.push("")
   dyn.push("| run | req/s | p50 ms | p99 ms | non-2xx / errors | versions applied |")
   dyn.push("| --- | ---: | ---: | ---: | ---: | ---: |")
-  for (const [name, m] of [["with reloads", q.withReloads], ["without", q.without]]) {
+  const rows = [["with reloads", q.withReloads], ["without", q.without]]
+  if (q.control) rows.push(["with the same writes outside the prefix", q.control])
+  for (const [name, m] of rows) {
     dyn.push(`| ${name} | ${f(m.rps, 0)} | ${f(m.p50)} | ${f(m.p99)} | ${m.non2xx} / ${m.errors} | ${m.versionsApplied.join(" / ")} |`)
   }
   dyn.push("")
   dyn.push(`- failed requests during reloads: ${q.failed} — target 0: **${q.targets.noFailures.pass ? "PASS" : "MISS"}**`)
-  dyn.push(`- req/s with / without reloads: **${f(q.ratio)}×** — target ≥ 0.90×: **${q.targets.throughput.pass ? "PASS" : "MISS"}**`)
+  dyn.push(`- req/s with / without reloads: **${f(q.ratio)}×** — target ≥ 0.90×: **${q.targets.throughput.pass ? "PASS" : "MISS"}**` +
+    (q.paired ? ` (paired per round: ${f(q.paired.vsQuiet)}×)` : ""))
+  if (q.control) {
+    dyn.push(`- req/s with reloads / with the same etcd writes outside the prefix (what the reloads cost Switchyard): ` +
+      `**${f(q.controlRatio)}×** — ≥ 0.90×: **${q.targets.throughputControlled.pass ? "PASS" : "MISS"}**` +
+      (q.paired ? ` (paired per round: ${f(q.paired.vsElsewhere)}×)` : ""))
+  }
   dyn.push(`- ${q.writes} writes → ${q.versionsApplied} config versions applied (GET /config); ` +
     `/config served the last write after every run: ${q.runs.reload.every((x) => x.converged) ? "yes" : "NO"}`)
   if (q.idleReloadCost?.cpuMsPerVersion !== undefined) {
