@@ -35,6 +35,10 @@ export const maxValueBytes = 1024 * 1024
 export const normalizePrefix = (prefix: string): string =>
   prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`
 
+/** Orders `[key, value]` entries by key (code-unit order). */
+export const byKey = (a: readonly [string, string], b: readonly [string, string]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+
 /**
  * Builds a layer's entities from every key under `prefix` (the order of `entries` does not matter).
  *
@@ -53,7 +57,7 @@ export const fromKeyValues = (
 ): { entities: DynamicEntities; problems: Array<ConfigProblem> } => {
   const entities = emptyEntityMaps()
   const problems: Array<ConfigProblem> = []
-  const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const sorted = [...entries].sort(byKey)
 
   for (const [key, value] of sorted) {
     const file = `${source}:${key}`

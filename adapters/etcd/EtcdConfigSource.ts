@@ -81,11 +81,7 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
     // Closing the scope ends `snapshots`: a session that is watching ends its watch stream, and no new
     // session starts (not `Stream.interruptWhen`, which forks a fiber for every element it passes on).
     const closed = yield* Deferred.make<void>()
-    let isClosed = false
-    yield* Effect.addFinalizer(() => Effect.suspend(() => {
-      isClosed = true
-      return Deferred.succeed(closed, undefined)
-    }))
+    yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
     const initialMillis = Duration.toMillis(options.backoff?.initial ?? "100 millis")
     const maxMillis = Duration.toMillis(options.backoff?.max ?? "5 seconds")
 
@@ -108,23 +104,24 @@ export const make = (config: EtcdSourceConfig, options: Options = {}): Effect.Ef
             Effect.sleep(Duration.millis(Math.min(initialMillis * 2 ** (failed - 1), maxMillis) * jitter)),
             Deferred.await(closed)
           )))
-      const running: Running = { backoff, watching, closed, isClosed: () => isClosed }
-      // Stream.retry, not a recursive catchAll: the latter grows the heap with every retry
-      return session(clients, name, prefix, running).pipe(
-        Stream.tapError((error) =>
-          isClosed ? Effect.void : Ref.updateAndGet(failures, (n) => n + 1).pipe(
-            Effect.flatMap((failed) =>
-              Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
-                Effect.annotateLogs({
-                  "switchyard.config.source": name,
-                  "switchyard.config.failures": failed,
-                  "error.type": error.reason,
-                  "exception.message": causeMessage(error.cause)
-                })
-              )
+      const running: Running = { backoff, watching, closed }
+      const failed = (error: ConfigSourceError) =>
+        Ref.updateAndGet(failures, (n) => n + 1).pipe(
+          Effect.flatMap((count) =>
+            Effect.logWarning("etcd config source failed; re-reading after a backoff").pipe(
+              Effect.annotateLogs({
+                "switchyard.config.source": name,
+                "switchyard.config.failures": count,
+                "error.type": error.reason,
+                "exception.message": causeMessage(error.cause)
+              })
             )
           )
-        ),
+        )
+      // Stream.retry, not a recursive catchAll: the latter grows the heap with every retry
+      return session(clients, name, prefix, running).pipe(
+        // a session cut short by the scope closing is not a failure to count or report
+        Stream.tapError((error) => Effect.flatMap(Deferred.isDone(closed), (done) => (done ? Effect.void : failed(error)))),
         Stream.retry(Schedule.forever),
         Stream.orDie // unreachable: the schedule never ends
       )
@@ -154,7 +151,6 @@ interface Running {
   readonly watching: Effect.Effect<void>
   /** Completed when the scope of `make` closes. */
   readonly closed: Deferred.Deferred<void>
-  readonly isClosed: () => boolean
 }
 
 interface Lease {
@@ -233,7 +229,7 @@ const session = (
 ): Stream.Stream<Reading, ConfigSourceError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     yield* running.backoff
-    const lease = running.isClosed() ? undefined : yield* clients.lease
+    const lease = (yield* Deferred.isDone(running.closed)) ? undefined : yield* clients.lease
     if (lease === undefined) return Stream.empty
     const first = yield* read(lease.client, name, prefix).pipe(Effect.tapError(() => lease.poison))
     return Stream.concat(Stream.succeed(first), changes(lease.client, name, prefix, first, running)).pipe(
@@ -257,8 +253,7 @@ const read = (client: Etcd3, name: string, prefix: string): Effect.Effect<Readin
 const sameReading = (a: Reading, b: Reading): boolean =>
   a.revision === b.revision && fingerprint(a.entries) === fingerprint(b.entries)
 
-const byKey = (a: readonly [string, string], b: readonly [string, string]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
-const fingerprint = (entries: Reading["entries"]): string => JSON.stringify([...entries].sort(byKey))
+const fingerprint = (entries: Reading["entries"]): string => JSON.stringify([...entries].sort(KvLayout.byKey))
 
 const nextRevision = (revision: string): string => (BigInt(revision) + 1n).toString()
 
@@ -288,7 +283,6 @@ const changes = (
     const signals = Stream.asyncPush<void, ConfigSourceError>((emit) =>
       Effect.gen(function*() {
         const connected = yield* Deferred.make<void>()
-        const fail = (error: ConfigSourceError) => emit.fail(error)
         yield* Effect.acquireRelease(
           Effect.try({
             try: () => {
@@ -305,15 +299,15 @@ const changes = (
                 }
                 emit.single(undefined)
               })
-              watcher.on("disconnected", (cause) => fail(new ConfigSourceError({ source: name, reason: "Unreachable", cause })))
+              watcher.on("disconnected", (cause) => emit.fail(new ConfigSourceError({ source: name, reason: "Unreachable", cause })))
               watcher.on("error", (cause) => {
                 // a watch cancelled by etcd is already detached from the client's watch manager
                 handle.dropped = true
-                fail(toSourceError(name, cause))
+                emit.fail(toSourceError(name, cause))
               })
               watcher.on("end", () => {
                 handle.dropped = true
-                fail(new ConfigSourceError({ source: name, reason: "Protocol", cause: new Error("the watch ended") }))
+                emit.fail(new ConfigSourceError({ source: name, reason: "Protocol", cause: new Error("the watch ended") }))
               })
               return handle
             },
