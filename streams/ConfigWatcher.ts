@@ -66,7 +66,7 @@ export const merge = (
   const document = base.document ?? {}
   const sources = document["sources"] as { env?: { prefix?: unknown } } | undefined
   const prefix = typeof sources?.env?.prefix === "string" ? sources.env.prefix : "SWITCHYARD__"
-  const envResult = Env.overridesAtStart(env, prefix)
+  const envResult = Env.overrides(env, prefix)
   const withEnv = Env.apply(document, envResult.overrides)
   const owners = new Map<string, string>()
   const raw: Record<string, unknown> = { ...withEnv }

@@ -13,8 +13,14 @@ export interface Override {
   readonly value: unknown
 }
 
+/** The overrides under one prefix, and the variables under it that are not valid overrides. */
+export interface Overrides {
+  readonly overrides: ReadonlyArray<Override>
+  readonly problems: ReadonlyArray<ConfigProblem>
+}
+
 /** Reads the overrides under `prefix` (sorted by variable name, so the result does not depend on env order). */
-export const overrides = (env: Environment, prefix: string): { overrides: Array<Override>; problems: Array<ConfigProblem> } => {
+const read = (env: Environment, prefix: string): Overrides => {
   const out: Array<Override> = []
   const problems: Array<ConfigProblem> = []
   if (prefix === "") return { overrides: out, problems }
@@ -40,28 +46,22 @@ export const overrides = (env: Environment, prefix: string): { overrides: Array<
     }
     out.push({ variable, path, value })
   }
-  return { overrides: out, problems }
+  // shared by every merge that reads this environment (see `overrides`)
+  return { overrides: Object.freeze(out), problems: Object.freeze(problems) }
 }
 
-const readOnce = new WeakMap<Environment, Map<string, { readonly overrides: ReadonlyArray<Override>; readonly problems: ReadonlyArray<ConfigProblem> }>>()
+const readOnce = new WeakMap<Environment, Map<string, Overrides>>()
 
 /**
- * {@link overrides}, read once per environment object and prefix: the environment layer is read at start
- * (docs/dynamic-config.md), and enumerating `process.env` (a call into Node for every variable) was a
- * tenth of a reload's CPU when it was read again for every merge.
+ * The overrides under `prefix`, read once per environment object and prefix: the environment layer is
+ * read at start (docs/dynamic-config.md), and enumerating `process.env` (a call into Node for every
+ * variable) was a tenth of a reload's CPU when it was read again for every merge.
  */
-export const overridesAtStart = (
-  env: Environment,
-  prefix: string
-): { readonly overrides: ReadonlyArray<Override>; readonly problems: ReadonlyArray<ConfigProblem> } => {
+export const overrides = (env: Environment, prefix: string): Overrides => {
   let byPrefix = readOnce.get(env)
   if (byPrefix === undefined) readOnce.set(env, byPrefix = new Map())
   let result = byPrefix.get(prefix)
-  if (result === undefined) {
-    const read = overrides(env, prefix)
-    result = { overrides: Object.freeze(read.overrides), problems: Object.freeze(read.problems) }
-    byPrefix.set(prefix, result)
-  }
+  if (result === undefined) byPrefix.set(prefix, result = read(env, prefix))
   return result
 }
 
