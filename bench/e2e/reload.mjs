@@ -61,7 +61,7 @@ export const reloadScenario = async (dyn, { tool, duration, connections, rounds 
 
   let seq = 0 // startDynamic wrote seq 0 with reload-a
   let pool = "reload-a"
-  // the control's key: same length of path and value, outside the prefix Switchyard watches
+  // the control writes the same values under this key, outside the prefix Switchyard watches
   const elsewhere = `/elsewhere${PREFIX}routes/reload`
   const reloadLoop = async (durationMs, control = false) => {
     const start = performance.now()
